@@ -1,0 +1,13 @@
+/* napkit: one include for the whole library. */
+#ifndef NAPKIT_H
+#define NAPKIT_H
+
+#define NK_VERSION "0.1.0"
+
+#include "napkit/error.h"
+#include "napkit/fileio.h"
+#include "napkit/npy.h"
+#include "napkit/audio.h"
+#include "napkit/features.h"
+
+#endif

@@ -1,0 +1,32 @@
+/* Shared helpers for the napkit subcommands: flag parsing and exit codes.
+ *
+ * Each subcommand lives in src/cli/cmd_NAME.c and defines
+ *   const char cmd_NAME_summary[];          one line for `napkit --help`
+ *   int cmd_NAME(int argc, char **argv);    argv[0] is "NAME"
+ * The build finds them by file name; nothing else needs editing. */
+#ifndef NAPKIT_CLI_H
+#define NAPKIT_CLI_H
+
+#include <getopt.h>
+
+enum { EXIT_OK = 0, EXIT_USER_ERROR = 1, EXIT_USAGE = 2 };
+
+/* Prints "napkit NAME: <message>" and returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "napkit NAME: <nk_last_error()>" and returns EXIT_USER_ERROR. */
+int cli_fail(const char *cmd);
+
+/* Strict number parsing for flag values: the whole string must be a number in
+ * [lo, hi]. Return 0 on success, otherwise print a usage error and return EXIT_USAGE. */
+int cli_int(const char *cmd, const char *flag, const char *s, long lo, long hi, int *out);
+int cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out);
+/* Picks a value from a NULL-terminated list of names; returns its index via *out. */
+int cli_choice(const char *cmd, const char *flag, const char *s, const char *const *names, int *out);
+
+/* Resets getopt so each subcommand parses its own argv from the start. */
+void cli_reset_getopt(void);
+
+/* 1 when stderr is a terminal and --quiet was not given: show progress. */
+extern int cli_show_progress;
+
+#endif
