@@ -38,6 +38,19 @@ int nk_audio_resample(const float *in, size_t n_in, int rate_in, int rate_out, f
     return NK_OK;
 }
 
+/* libsndfile quietly shortens a WAV/AIFF whose data chunk runs past the end
+ * of the file, noting "data : 32000 (should be 10000)" in its log. Such a file
+ * was cut off (a crashed copy, a partial download): report it as truncated. */
+static int data_chunk_truncated(SNDFILE *sf, long long *declared, long long *present) {
+    char log[8192];
+    sf_command(sf, SFC_GET_LOG_INFO, log, sizeof log);
+    for (const char *p = log; (p = strstr(p, "data :")) != NULL; p++) {
+        if (sscanf(p, "data : %lld (should be %lld)", declared, present) == 2 && *present < *declared)
+            return 1;
+    }
+    return 0;
+}
+
 int nk_audio_read(const char *path, int sample_rate, float **samples, size_t *n) {
     *samples = NULL;
     *n = 0;
@@ -47,6 +60,12 @@ int nk_audio_read(const char *path, int sample_rate, float **samples, size_t *n)
     if (info.frames <= 0 || info.channels <= 0 || info.samplerate <= 0) {
         sf_close(sf);
         return nk_fail(NK_ERR_EMPTY, "%s: no audio samples in file", path);
+    }
+    long long declared, present;
+    if (data_chunk_truncated(sf, &declared, &present)) {
+        sf_close(sf);
+        return nk_fail(NK_ERR_FORMAT, "%s: truncated audio (data chunk declares %lld bytes, file holds %lld)",
+                       path, declared, present);
     }
     /* Some formats (MP3) report an estimated length; read in blocks until EOF. */
     size_t ch = (size_t)info.channels, cap = (size_t)info.frames, got = 0;
