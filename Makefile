@@ -38,13 +38,17 @@ all: $(BUILD)/napkit $(BUILD)/libnapkit.a
 deps:
 	@bash scripts/install-deps.sh
 
+# Quiet rules: `make V=1` shows the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC    $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libnapkit.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 # One COMMAND(name) line per src/cli/cmd_NAME.c: adding a subcommand is adding a file.
 $(BUILD)/commands.inc: $(CLI_CMDS) Makefile
@@ -54,26 +58,29 @@ $(BUILD)/commands.inc: $(CLI_CMDS) Makefile
 $(BUILD)/src/cli/main.o: $(BUILD)/commands.inc
 
 $(BUILD)/napkit: $(CLI_OBJ) $(BUILD)/libnapkit.a
-	$(CC) $(LDFLAGS) $(CLI_OBJ) $(BUILD)/libnapkit.a $(LIBS) -o $@
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(LDFLAGS) $(CLI_OBJ) $(BUILD)/libnapkit.a $(LIBS) -o $@
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libnapkit.a tests/check.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(BUILD)/libnapkit.a $(LIBS) -o $@
+	@$(if $(Q),echo "  CC    $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(BUILD)/libnapkit.a $(LIBS) -o $@
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libnapkit.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(BUILD)/libnapkit.a $(LIBS) -o $@
+	@$(if $(Q),echo "  CC    $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(BUILD)/libnapkit.a $(LIBS) -o $@
 
 # Tests run from the repository root with one OpenBLAS/OpenMP thread unless a test sets its own.
 test: deps
-	@$(MAKE) --no-print-directory all $(TESTS)
+	@$(MAKE) --no-print-directory -j2 all $(TESTS)
 	@NAPKIT=$(BUILD)/napkit OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=2 bash tests/run.sh $(TESTS) $(wildcard tests/cli_*.sh)
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 OPT=-O1 test
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCHES)
+	@$(MAKE) --no-print-directory -j2 all $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
 install: all
