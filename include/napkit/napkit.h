@@ -9,5 +9,9 @@
 #include "napkit/npy.h"
 #include "napkit/audio.h"
 #include "napkit/features.h"
+#include "napkit/progress.h"
+#include "napkit/ctc.h"
+#include "napkit/editdist.h"
+#include "napkit/nw.h"
 
 #endif
