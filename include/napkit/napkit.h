@@ -14,4 +14,5 @@
 #include "napkit/editdist.h"
 #include "napkit/nw.h"
 
+#include "napkit/text.h"
 #endif
