@@ -9,10 +9,10 @@
 #include "napkit/npy.h"
 #include "napkit/audio.h"
 #include "napkit/features.h"
+#include "napkit/text.h"
 #include "napkit/progress.h"
 #include "napkit/ctc.h"
 #include "napkit/editdist.h"
 #include "napkit/nw.h"
 
-#include "napkit/text.h"
 #endif
