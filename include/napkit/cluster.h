@@ -1,0 +1,90 @@
+/* Agglomerative clustering, compatible with scipy.cluster.hierarchy.
+ *
+ * Observations are the rows of X (n, d), float64. Pairwise distances are kept
+ * in condensed form: D is (n(n-1)/2) with D[nk_condensed_index(n, i, j)] the
+ * distance between rows i < j, exactly as scipy.spatial.distance.pdist.
+ *
+ * A linkage Z is (n-1, 4) float64, row k = (id_a, id_b, height, size): the
+ * clusters id_a and id_b (ids < n are observations, n+k is the cluster made by
+ * row k) merge at `height` into a cluster of `size` observations. nk_linkage
+ * returns the same matrix as scipy.cluster.hierarchy.linkage (same merges,
+ * heights equal up to rounding, id_a < id_b) on data without ties.
+ *
+ * Flat cluster labels follow scipy.cluster.hierarchy.fcluster: 1 … K in the
+ * order the clusters are met left to right in the tree. Reference labels
+ * (classes) given to the metrics may be any ints. */
+#ifndef NAPKIT_CLUSTER_H
+#define NAPKIT_CLUSTER_H
+
+#include <stddef.h>
+
+typedef enum {
+    NK_METRIC_EUCLIDEAN,
+    NK_METRIC_SQEUCLIDEAN,
+    NK_METRIC_CITYBLOCK,
+    NK_METRIC_COSINE,      /* 1 − u·v / (|u| |v|); zero rows are an error */
+    NK_METRIC_CORRELATION, /* cosine of the mean-centred rows; constant rows are an error */
+    NK_METRIC_CHEBYSHEV
+} nk_metric;
+
+typedef enum {
+    NK_LINK_SINGLE,   /* minimum spanning tree */
+    NK_LINK_COMPLETE, /* nearest-neighbour chain … */
+    NK_LINK_AVERAGE,
+    NK_LINK_WEIGHTED,
+    NK_LINK_WARD,     /* … (ward needs Euclidean distances) */
+    NK_LINK_CENTROID, /* generic algorithm (Müllner 2011); Euclidean distances */
+    NK_LINK_MEDIAN
+} nk_linkage_method;
+
+/* NULL-terminated names in enum order ("euclidean", …; "single", …), for flags. */
+extern const char *const nk_metric_names[];
+extern const char *const nk_linkage_method_names[];
+
+/* 1 for ward, centroid and median: their heights are only meaningful for Euclidean D. */
+int nk_linkage_needs_euclidean(nk_linkage_method method);
+
+/* Position of the pair (i, j), i != j, in a condensed matrix of n observations. */
+static inline size_t nk_condensed_index(size_t n, size_t i, size_t j) {
+    if (i > j) { size_t t = i; i = j; j = t; }
+    return n * i - i * (i + 1) / 2 + (j - i - 1);
+}
+
+/* Pairwise distances. X is (n, d), D is (n(n-1)/2). Fails on NaN/Inf in X and on
+ * rows the metric cannot handle (zero rows for cosine, constant rows for correlation). */
+int nk_pdist(const double *X, int n, int d, nk_metric metric, double *D);
+
+/* Hierarchical clustering of the condensed distances D (n ≥ 2, finite, ≥ 0).
+ * Z is (n-1, 4). D is not modified. */
+int nk_linkage(const double *D, int n, nk_linkage_method method, double *Z);
+
+/* Checks that Z is a well-formed linkage of n observations (ids, sizes, finite
+ * heights); `what` names Z in the error message (e.g. a file name). */
+int nk_linkage_validate(const double *Z, int n, const char *what);
+
+/* The leaves from left to right (scipy leaves_list). order is (n). */
+int nk_leaves_list(const double *Z, int n, int *order);
+
+/* Cophenetic distances coph (n(n-1)/2, may be NULL) and, when D is given, their
+ * Pearson correlation with D in *corr (scipy cophenet). */
+int nk_cophenet(const double *Z, int n, const double *D, double *coph, double *corr);
+
+/* Reorders Z in place (swapping the children of some rows) so that the sum of
+ * distances between adjacent leaves is minimal: Bar-Joseph, Gifford and
+ * Jaakkola (2001), as scipy optimal_leaf_ordering. O(n³) time, O(n²) memory. */
+int nk_optimal_leaf_ordering(double *Z, int n, const double *D);
+
+/* Flat clusters (labels is (n), values 1 … K): at most k clusters (fcluster
+ * criterion "maxclust"), or cut where merge heights exceed t ("distance"). */
+int nk_fcluster_maxclust(const double *Z, int n, int k, int *labels);
+int nk_fcluster_distance(const double *Z, int n, double t, int *labels);
+
+/* Mean silhouette coefficient (sklearn silhouette_score with a precomputed
+ * distance matrix). Needs 2 ≤ number of distinct labels ≤ n − 1. */
+int nk_silhouette(const double *D, int n, const int *labels, double *score);
+/* Purity of clusters against reference classes: Σ_cluster max_class count / n. */
+int nk_purity(const int *clusters, const int *classes, int n, double *purity);
+/* Adjusted Rand index (sklearn adjusted_rand_score). */
+int nk_adjusted_rand(const int *a, const int *b, int n, double *ari);
+
+#endif
