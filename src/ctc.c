@@ -54,11 +54,19 @@ static void trellis_init(trellis *tr, const int *labels, int U, int blank) {
     }
 }
 
+/* log(exp(a) + exp(b) + exp(c)) around the largest term, calling exp only for
+ * the finite smaller ones (blank states have at most two predecessors). */
 static double logsumexp3(double a, double b, double c) {
-    double m = a > b ? a : b;
-    if (c > m) m = c;
+    double m, r1, r2;
+    if (a >= b) m = a, r1 = b;
+    else m = b, r1 = a;
+    if (c > m) r2 = m, m = c;
+    else r2 = c;
     if (m == -INFINITY) return -INFINITY;
-    return m + log(exp(a - m) + exp(b - m) + exp(c - m));
+    double sum = 1;
+    if (r1 != -INFINITY) sum += exp(r1 - m);
+    if (r2 != -INFINITY) sum += exp(r2 - m);
+    return sum == 1 ? m : m + log(sum);
 }
 
 // First and last state at frame t that can lie on a complete path.
