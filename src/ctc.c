@@ -27,6 +27,8 @@ static int check_problem(const char *who, const float *log_probs, int K, int T, 
     if (!log_probs || K < 1 || T < 1 || U < 0 || (U > 0 && !labels))
         return nk_fail(NK_ERR_ARG, "%s: need log_probs with K >= 1 classes, T >= 1 frames, U >= 0 "
                        "labels (got K=%d, T=%d, U=%d)", who, K, T, U);
+    if (U > (1 << 28))
+        return nk_fail(NK_ERR_ARG, "%s: %d labels is more than the trellis can index", who, U);
     if (blank < 0 || blank >= K)
         return nk_fail(NK_ERR_ARG, "%s: blank %d outside [0, %d)", who, blank, K);
     int repeats = 0;
