@@ -1,0 +1,84 @@
+/* The model: an architecture and all its parameters in one contiguous buffer. */
+#include "napkit/model.h"
+
+#include "napkit/error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct nk_model {
+    nk_arch arch;
+    size_t n_params;
+    size_t *offset;   /* (L) start of layer l's weight; its bias follows */
+    float *params;
+    float *grads;
+};
+
+int nk_model_new(const nk_arch *arch, nk_model **out) {
+    *out = NULL;
+    nk_model *m = calloc(1, sizeof *m);
+    if (!m) return nk_fail(NK_ERR_NOMEM, "model: out of memory");
+    int rc = nk_arch_copy(arch, &m->arch);
+    if (rc) {
+        free(m);
+        return rc;
+    }
+    m->n_params = nk_arch_param_count(arch);
+    m->offset = malloc(arch->n_layers * sizeof *m->offset);
+    m->params = calloc(m->n_params, sizeof *m->params);
+    m->grads = calloc(m->n_params, sizeof *m->grads);
+    if (!m->offset || !m->params || !m->grads) {
+        nk_model_free(m);
+        return nk_fail(NK_ERR_NOMEM, "%s: out of memory for %zu parameters", arch->name,
+                       nk_arch_param_count(arch));
+    }
+    size_t off = 0;
+    for (int l = 0; l < arch->n_layers; l++) {
+        const nk_layer_spec *s = &arch->layers[l];
+        m->offset[l] = off;
+        off += (size_t)s->out * s->in * s->kernel + s->out;
+    }
+    *out = m;
+    return NK_OK;
+}
+
+void nk_model_free(nk_model *m) {
+    if (!m) return;
+    nk_arch_free(&m->arch);
+    free(m->offset);
+    free(m->params);
+    free(m->grads);
+    free(m);
+}
+
+const nk_arch *nk_model_arch(const nk_model *m) { return &m->arch; }
+size_t nk_model_param_count(const nk_model *m) { return m->n_params; }
+float *nk_model_params(nk_model *m) { return m->params; }
+float *nk_model_grads(nk_model *m) { return m->grads; }
+size_t nk_model_layer_offset(const nk_model *m, int l) { return m->offset[l]; }
+
+/* splitmix64: a tiny, well-mixed generator whose output depends only on the
+ * seed and the position, so initialization is reproducible anywhere. */
+static uint64_t splitmix64(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+void nk_model_init(nk_model *m, uint64_t seed) {
+    uint64_t state = seed;
+    for (int l = 0; l < m->arch.n_layers; l++) {
+        const nk_layer_spec *s = &m->arch.layers[l];
+        /* kaiming_uniform(a=√5) on the weight and PyTorch's bias rule both give
+         * the bound 1/√fan_in. */
+        double bound = 1.0 / sqrt((double)s->in * s->kernel);
+        size_t n = (size_t)s->out * s->in * s->kernel + s->out;
+        float *p = m->params + m->offset[l];
+        for (size_t i = 0; i < n; i++) {
+            double u = (double)(splitmix64(&state) >> 11) * 0x1.0p-53; /* [0, 1) */
+            p[i] = (float)((2 * u - 1) * bound);
+        }
+    }
+}
