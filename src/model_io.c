@@ -10,8 +10,7 @@
 
 #define ARCH_KEY "napkit.arch"
 
-/* Copies every layer's weight and bias from st, names[2l] and names[2l+1],
- * and requires that st holds nothing else. */
+/* Copies every layer's weight and bias from st, names[2l] and names[2l+1]. */
 static int read_layers(nk_model *m, const nk_safetensors *st, const char *path,
                        char *const *names) {
     const nk_arch *a = nk_model_arch(m);
@@ -23,9 +22,6 @@ static int read_layers(nk_model *m, const nk_safetensors *st, const char *path,
         if (!rc) rc = nk_st_read_f32(st, names[2 * l + 1], 1, bshape, w + (size_t)s->out * s->in * s->kernel);
         if (rc) return rc;
     }
-    if (nk_st_count(st) != 2 * a->n_layers)
-        return nk_fail(NK_ERR_FORMAT, "%s: holds %d tensors but %s has %d layers (weight and bias "
-                                      "each)", path, nk_st_count(st), a->name, a->n_layers);
     return NK_OK;
 }
 
@@ -139,13 +135,12 @@ static int model_from(const nk_arch *arch, const nk_safetensors *st, const char 
     return rc;
 }
 
-int nk_model_load(const char *path, nk_model **out) {
-    *out = NULL;
-    nk_safetensors *st;
-    int rc = nk_st_open(path, &st);
-    if (rc) return rc;
+/* Reads a model from an open file; the file may hold extra tensors only when
+ * the caller asked for them (training checkpoints). */
+static int model_from_file(const nk_safetensors *st, const char *path, nk_model **out) {
     const char *json = nk_st_metadata(st, ARCH_KEY);
     nk_arch arch;
+    int rc;
     if (!json) rc = nk_fail(NK_ERR_FORMAT, "%s: no \"" ARCH_KEY "\" in __metadata__: not a napkit "
                                            "model (import weights with 'napkit model import')", path);
     else rc = nk_arch_parse(json, path, &arch);
@@ -153,7 +148,34 @@ int nk_model_load(const char *path, nk_model **out) {
         rc = model_from(&arch, st, path, 0, out);
         nk_arch_free(&arch);
     }
+    return rc;
+}
+
+int nk_model_load(const char *path, nk_model **out) {
+    *out = NULL;
+    nk_safetensors *st;
+    int rc = nk_st_open(path, &st);
+    if (rc) return rc;
+    rc = model_from_file(st, path, out);
+    if (!rc && nk_st_count(st) != 2 * nk_model_arch(*out)->n_layers) {
+        rc = nk_fail(NK_ERR_FORMAT, "%s: holds %d tensors but %s has %d layers (weight and bias each)",
+                     path, nk_st_count(st), nk_model_arch(*out)->name, nk_model_arch(*out)->n_layers);
+        nk_model_free(*out);
+        *out = NULL;
+    }
     nk_st_close(st);
+    return rc;
+}
+
+int nk_model_load_extra(const char *path, nk_model **out, nk_safetensors **st) {
+    *out = NULL;
+    int rc = nk_st_open(path, st);
+    if (rc) return rc;
+    rc = model_from_file(*st, path, out);
+    if (rc) {
+        nk_st_close(*st);
+        *st = NULL;
+    }
     return rc;
 }
 
@@ -163,18 +185,30 @@ int nk_model_import(const nk_arch *arch, const char *weights_path, int torchaudi
     int rc = nk_st_open(weights_path, &st);
     if (rc) return rc;
     rc = model_from(arch, st, weights_path, torchaudio, out);
+    if (!rc && nk_st_count(st) != 2 * arch->n_layers) {
+        rc = nk_fail(NK_ERR_FORMAT, "%s: holds %d tensors but %s has %d layers (weight and bias each)",
+                     weights_path, nk_st_count(st), arch->name, arch->n_layers);
+        nk_model_free(*out);
+        *out = NULL;
+    }
     nk_st_close(st);
     return rc;
 }
 
 int nk_model_save(const nk_model *m, const char *path) {
+    return nk_model_save_extra(m, path, NULL, 0, NULL, 0);
+}
+
+int nk_model_save_extra(const nk_model *m, const char *path, const nk_st_entry *extra, int n_extra,
+                        const char *const *meta, int n_meta) {
     const nk_arch *a = nk_model_arch(m);
     int L = a->n_layers;
     char **names = napkit_names(L);
-    nk_st_entry *e = calloc(2 * L, sizeof *e);
+    nk_st_entry *e = calloc(2 * L + n_extra, sizeof *e);
+    const char **all_meta = calloc(2 * (n_meta + 2), sizeof *all_meta);
     char *json = nk_arch_to_json(a);
     int rc = NK_OK;
-    if (!names || !e || !json) {
+    if (!names || !e || !all_meta || !json) {
         rc = nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
     } else {
         for (int l = 0; l < L; l++) {
@@ -185,10 +219,16 @@ int nk_model_save(const nk_model *m, const char *path) {
             e[2 * l + 1] = (nk_st_entry){.name = names[2 * l + 1], .ndim = 1, .shape = {s->out},
                                          .data = w + (size_t)s->out * s->in * s->kernel};
         }
-        const char *meta[4] = {ARCH_KEY, json, "format", "pt"};
-        rc = nk_st_write(path, e, 2 * L, meta, 2);
+        for (int i = 0; i < n_extra; i++) e[2 * L + i] = extra[i];
+        all_meta[0] = ARCH_KEY;
+        all_meta[1] = json;
+        all_meta[2] = "format";
+        all_meta[3] = "pt";
+        for (int i = 0; i < 2 * n_meta; i++) all_meta[4 + i] = meta[i];
+        rc = nk_st_write(path, e, 2 * L + n_extra, all_meta, n_meta + 2);
     }
     free(json);
+    free(all_meta);
     free(e);
     free_names(names, 2 * L);
     return rc;

@@ -19,6 +19,7 @@
 #define NAPKIT_MODEL_H
 
 #include "napkit/arch.h"
+#include "napkit/safetensors.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,14 @@ void nk_model_init(nk_model *m, uint64_t seed);
  * under "napkit.arch". */
 int nk_model_load(const char *path, nk_model **out);
 int nk_model_save(const nk_model *m, const char *path);
+/* The same file with extra F32 tensors and metadata pairs (meta[2i] = key,
+ * meta[2i+1] = value) beside the model's own: training checkpoints. */
+int nk_model_save_extra(const nk_model *m, const char *path, const nk_st_entry *extra, int n_extra,
+                        const char *const *meta, int n_meta);
+/* Loads the model from a file that may hold extra tensors; *st stays open for
+ * the caller to read them (close it with nk_st_close). nk_model_load, in
+ * contrast, rejects a file holding anything but the model. */
+int nk_model_load_extra(const char *path, nk_model **out, nk_safetensors **st);
 /* Builds a model from an architecture and a weights file. With torchaudio set,
  * the weights carry torchaudio Wav2Letter names (acoustic_model.N.weight with
  * an optional "module." prefix; conv N, in order of N, is layer l) — otherwise
