@@ -81,7 +81,7 @@ static const char separators[] =
     "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
     ".,;:!?\"\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a\u201a()[]{}\u2026/\\_*\u00a1\u00bf\u00b7";
 /* Written as an apostrophe: ' and its typographic and accent look-alikes. */
-static const char apostrophes[] = "'\u2019\u2018`\u00b4\u02bc\u2032";
+static const char apostrophes[] = "'\u2019\u2018`\u00b4\u02bb\u02bc\u2032";
 
 static int in_set(const char *set, unsigned c) {
     size_t len = strlen(set);

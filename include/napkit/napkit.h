@@ -17,4 +17,6 @@
 #include "napkit/editdist.h"
 #include "napkit/nw.h"
 
+#include "napkit/synth.h"
+#include "napkit/corpus.h"
 #endif

@@ -1,0 +1,44 @@
+/* Speech synthesis with libespeak-ng, with the synthesizer's own word and
+ * phoneme timings as a TextGrid: the ground truth the aligner is tested on.
+ *
+ * espeak-ng keeps global state, so a process has at most one nk_synth and
+ * synthesis is serial; run several processes for parallelism. Output is
+ * deterministic: the same text, voice and seed give the same samples. */
+#ifndef NAPKIT_SYNTH_H
+#define NAPKIT_SYNTH_H
+
+#include "napkit/text.h"
+#include "napkit/textgrid.h"
+
+#include <stddef.h>
+
+typedef struct nk_synth nk_synth;
+
+typedef struct {
+    const char *voice; // espeak-ng voice with optional variant: "en-us", "en-gb-x-rp+m3", "de+f2"
+    int rate;          // words per minute, 80–450 (espeak-ng's default is 175)
+    int pitch;         // base pitch 0–100 (50 is the voice's normal)
+    int range;         // pitch range 0–100 (0 monotone, 50 normal)
+} nk_voice;
+
+/* Initializes espeak-ng (its data from the default location). Fails with
+ * NK_ERR_ARG if this process already holds an nk_synth. */
+int nk_synth_new(nk_synth **out);
+void nk_synth_free(nk_synth *s);
+
+/* Speaks UTF-8 text and returns mono audio at sample_rate (*samples is
+ * malloc'd, n samples) and a TextGrid over the audio with two interval tiers:
+ *   "words"  one interval per word espeak-ng reports, labelled with that
+ *            word's text normalized over the alphabet (a hyphenated compound
+ *            espeak-ng speaks as one word keeps its space: "weißenburg
+ *            gunzenhausen"); from the word's start (including a stop's
+ *            closure) to the end of its last phoneme;
+ *   "phones" one interval per phoneme event, labelled in IPA as espeak-ng
+ *            names it (stress marks are not phonemes and do not appear);
+ *            pauses are empty intervals.
+ * seed seeds the synthesizer's noise source, so output depends only on
+ * (text, voice, seed). Text that fails normalization fails here too. */
+int nk_synth_speak(nk_synth *s, const nk_voice *v, const nk_alphabet *a, const char *text,
+                   unsigned seed, int sample_rate, float **samples, size_t *n, nk_textgrid **tg);
+
+#endif
