@@ -2,7 +2,9 @@
 #include "check.h"
 
 #include "napkit/cluster.h"
-#include "napkit/napkit.h"
+#include "napkit/error.h"
+#include "napkit/fileio.h"
+#include "napkit/npy.h"
 
 #include <cjson/cJSON.h>
 

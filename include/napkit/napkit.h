@@ -10,6 +10,7 @@
 #include "napkit/audio.h"
 #include "napkit/features.h"
 #include "napkit/cluster.h"
+#include "napkit/plot.h"
 #include "napkit/text.h"
 #include "napkit/textgrid.h"
 #include "napkit/progress.h"
