@@ -29,4 +29,19 @@ void cli_reset_getopt(void);
 /* 1 when stderr is a terminal and --quiet was not given: show progress. */
 extern int cli_show_progress;
 
+/* ---- corpora for subcommands that read them (train, eval, align, naps) ---- */
+#include "napkit/dataset.h"
+
+typedef struct {
+    double min_duration, max_duration; /* seconds, 0 = no limit */
+    size_t max_utterances;             /* 0 = all */
+    int threads;
+} cli_data_options;
+
+/* Opens each corpus spec over arch's alphabet and featurizes it with arch's
+ * front end. Skipped items (corpus and audio level) are listed on stderr, the
+ * first ten in full. Returns 0, or prints the error and returns EXIT_USER_ERROR. */
+int cli_load_dataset(const char *cmd, const nk_arch *arch, char *const *specs, int n,
+                     const cli_data_options *o, nk_dataset **out);
+
 #endif

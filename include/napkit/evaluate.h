@@ -1,0 +1,29 @@
+/* Greedy transcription and its character and word error rates. */
+#ifndef NAPKIT_EVALUATE_H
+#define NAPKIT_EVALUATE_H
+
+#include "napkit/dataset.h"
+#include "napkit/editdist.h"
+#include "napkit/model.h"
+
+/* One utterance's greedy transcript, malloc'd; alpha is the model's alphabet
+ * (nk_alphabet_new over its arch), ws the caller's workspace. */
+int nk_transcribe(const nk_model *m, const nk_alphabet *alpha, nk_workspace *ws, const float *x,
+                  int T, char **text);
+
+typedef struct {
+    char *hypothesis;       /* malloc'd greedy transcript */
+    nk_error_counts counts; /* against the example's reference text */
+} nk_eval_item;
+
+/* Transcribes every example on `threads` threads and sums the error counts
+ * (corpus CER = char_errors / char_count, WER likewise). items (size of the
+ * dataset, may be NULL) receive the per-utterance results; free each
+ * hypothesis. Results do not depend on the thread count. */
+int nk_evaluate(const nk_model *m, const nk_dataset *d, int threads, nk_eval_item *items,
+                nk_error_counts *total);
+
+double nk_cer(const nk_error_counts *c);
+double nk_wer(const nk_error_counts *c);
+
+#endif

@@ -1,0 +1,90 @@
+/* napkit eval: greedy CER and WER of a model on corpora. */
+#include "cli.h"
+
+#include "napkit/napkit.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char cmd_eval_summary[] = "character and word error rates of a model on corpora";
+
+static const char usage[] =
+    "usage: napkit eval --model MODEL CORPUS… [-o RESULTS.json] [options]\n"
+    "  --threads N          utterances in parallel (default 2)\n"
+    "  --max-duration S     skip longer utterances (default none)\n"
+    "  --max-utterances N   evaluate the first N of each corpus\n"
+    "Prints corpus CER and WER (greedy decoding); -o writes every utterance's\n"
+    "reference, hypothesis and error counts as JSON.\n";
+
+static int write_results(const char *path, const nk_dataset *d, const nk_eval_item *items,
+                         const nk_error_counts *total) {
+    cJSON *j = cJSON_CreateObject(), *utts = cJSON_CreateArray();
+    cJSON_AddNumberToObject(j, "cer", nk_cer(total));
+    cJSON_AddNumberToObject(j, "wer", nk_wer(total));
+    cJSON_AddNumberToObject(j, "utterances", (double)nk_dataset_size(d));
+    cJSON_AddNumberToObject(j, "hours", nk_dataset_seconds(d) / 3600);
+    for (size_t i = 0; i < nk_dataset_size(d); i++) {
+        const nk_example *e = nk_dataset_get(d, i);
+        cJSON *u = cJSON_CreateObject();
+        cJSON_AddStringToObject(u, "id", e->id);
+        cJSON_AddStringToObject(u, "reference", e->text);
+        cJSON_AddStringToObject(u, "hypothesis", items[i].hypothesis ? items[i].hypothesis : "");
+        cJSON_AddNumberToObject(u, "char_errors", (double)items[i].counts.char_errors);
+        cJSON_AddNumberToObject(u, "chars", (double)items[i].counts.char_count);
+        cJSON_AddNumberToObject(u, "word_errors", (double)items[i].counts.word_errors);
+        cJSON_AddNumberToObject(u, "words", (double)items[i].counts.word_count);
+        cJSON_AddItemToArray(utts, u);
+    }
+    cJSON_AddItemToObject(j, "per_utterance", utts);
+    char *s = cJSON_Print(j);
+    cJSON_Delete(j);
+    int rc = s ? nk_write_file(path, s, strlen(s)) : nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
+    free(s);
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv) {
+    enum { O_MODEL = 256, O_THREADS, O_MAXDUR, O_MAXU };
+    static const struct option opts[] = {
+        {"model", 1, 0, O_MODEL}, {"threads", 1, 0, O_THREADS}, {"max-duration", 1, 0, O_MAXDUR},
+        {"max-utterances", 1, 0, O_MAXU}, {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *model_path = NULL, *out = NULL;
+    cli_data_options data = {.threads = 2};
+    int bad = 0, max_u = 0;
+    for (int c; (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1 && !bad;) {
+        switch (c) {
+        case 'h': fputs(usage, stdout); return EXIT_OK;
+        case 'o': out = optarg; break;
+        case O_MODEL: model_path = optarg; break;
+        case O_THREADS: bad = cli_int("eval", "--threads", optarg, 1, 256, &data.threads); break;
+        case O_MAXDUR: bad = cli_double("eval", "--max-duration", optarg, 0.1, 1e6, &data.max_duration); break;
+        case O_MAXU: bad = cli_int("eval", "--max-utterances", optarg, 1, 2000000000, &max_u); break;
+        default: return cli_usage_error("eval", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (bad) return bad;
+    if (!model_path || optind >= argc) return cli_usage_error("eval", "needs --model and at least one CORPUS");
+    data.max_utterances = (size_t)max_u;
+    nk_model *m;
+    if (nk_model_load(model_path, &m)) return cli_fail("eval");
+    nk_dataset *d = NULL;
+    int rc = cli_load_dataset("eval", nk_model_arch(m), argv + optind, argc - optind, &data, &d);
+    nk_eval_item *items = NULL;
+    nk_error_counts total;
+    if (!rc) {
+        items = calloc(nk_dataset_size(d) + 1, sizeof *items);
+        if (!items || nk_evaluate(m, d, data.threads, items, &total)) rc = cli_fail("eval");
+    }
+    if (!rc) {
+        printf("utterances %zu  hours %.3f  CER %.2f%%  WER %.2f%%\n", nk_dataset_size(d),
+               nk_dataset_seconds(d) / 3600, 100 * nk_cer(&total), 100 * nk_wer(&total));
+        if (out && write_results(out, d, items, &total)) rc = cli_fail("eval");
+    }
+    for (size_t i = 0; items && i < nk_dataset_size(d); i++) free(items[i].hypothesis);
+    free(items);
+    nk_dataset_free(d);
+    nk_model_free(m);
+    return rc;
+}
