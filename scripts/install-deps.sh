@@ -9,6 +9,7 @@ packages=(
   libsndfile1-dev libfftw3-dev libopenblas-dev libcjson-dev
   libespeak-ng-dev espeak-ng-data libcairo2-dev libsoxr-dev
   fonts-dejavu-core
+  festlex-cmu
 )
 # Extra packages for a target, e.g. `install-deps.sh fixtures` for the fixture generators.
 for group in "$@"; do

@@ -25,5 +25,9 @@
 #include "napkit/ctc.h"
 #include "napkit/editdist.h"
 #include "napkit/nw.h"
+#include "napkit/phoneset.h"
+#include "napkit/espeak.h"
+#include "napkit/lexicon.h"
+#include "napkit/letter_phone.h"
 
 #endif
