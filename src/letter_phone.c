@@ -563,18 +563,20 @@ static int utf8_encode(unsigned c, char *s) {
 
 int nk_lp_model_save(const nk_lp_model *m, const char *path) {
     cJSON *root = cJSON_CreateObject(), *letters = cJSON_CreateArray(), *phones = cJSON_CreateArray(),
-          *scores = cJSON_CreateArray();
-    int ok = root && letters && phones && scores;
+          *scores = cJSON_CreateArray(), *cohesion = cJSON_CreateArray();
+    int ok = root && letters && phones && scores && cohesion;
     if (ok) {
         cJSON_AddItemToObject(root, "format", cJSON_CreateString("napkit-letter-phone"));
         cJSON_AddItemToObject(root, "version", cJSON_CreateNumber(1));
         cJSON_AddItemToObject(root, "gap", cJSON_CreateNumber(m->gap));
+        cJSON_AddItemToObject(root, "silent", cJSON_CreateNumber(m->silent));
         cJSON_AddItemToObject(root, "words", cJSON_CreateNumber(m->stats.words));
         cJSON_AddItemToObject(root, "iterations", cJSON_CreateNumber(m->stats.iterations));
         cJSON_AddItemToObject(root, "changed", cJSON_CreateNumber(m->stats.changed));
         cJSON_AddItemToObject(root, "letters", letters);
         cJSON_AddItemToObject(root, "phones", phones);
         cJSON_AddItemToObject(root, "scores", scores);
+        cJSON_AddItemToObject(root, "cohesion", cohesion);
         for (int l = 0; l < m->n_letters; l++) {
             char s[5];
             utf8_encode(m->letters[l], s);
@@ -584,11 +586,16 @@ int nk_lp_model_save(const nk_lp_model *m, const char *path) {
             for (int p = 0; p < m->n_phones; p++)
                 cJSON_AddItemToArray(row, cJSON_CreateNumber(round(S(m, l, p) * 1e4) / 1e4));
             cJSON_AddItemToArray(scores, row);
+            row = cJSON_CreateArray();
+            for (int k = 0; k < m->n_letters; k++)
+                cJSON_AddItemToArray(row, cJSON_CreateNumber(
+                    round(m->cohesion[(size_t)l * (m->n_letters + 1) + k] * 1e4) / 1e4));
+            cJSON_AddItemToArray(cohesion, row);
         }
         for (int p = 0; p < m->n_phones; p++)
             cJSON_AddItemToArray(phones, cJSON_CreateString(nk_phone_at(p)->ipa));
     } else {
-        cJSON_Delete(letters), cJSON_Delete(phones), cJSON_Delete(scores);
+        cJSON_Delete(letters), cJSON_Delete(phones), cJSON_Delete(scores), cJSON_Delete(cohesion);
     }
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
@@ -611,9 +618,13 @@ int nk_lp_model_load(const char *path, nk_lp_model **out) {
     const cJSON *phones = cJSON_GetObjectItemCaseSensitive(root, "phones");
     const cJSON *scores = cJSON_GetObjectItemCaseSensitive(root, "scores");
     const cJSON *gap = cJSON_GetObjectItemCaseSensitive(root, "gap");
+    const cJSON *silent = cJSON_GetObjectItemCaseSensitive(root, "silent");
+    const cJSON *cohesion = cJSON_GetObjectItemCaseSensitive(root, "cohesion");
     if (!root || !cJSON_IsString(fmt) || strcmp(fmt->valuestring, "napkit-letter-phone") ||
         !cJSON_IsArray(letters) || !cJSON_IsArray(phones) || !cJSON_IsArray(scores) ||
-        !cJSON_IsNumber(gap) || !isfinite(gap->valuedouble) ||
+        !cJSON_IsNumber(gap) || !isfinite(gap->valuedouble) || !cJSON_IsNumber(silent) ||
+        !isfinite(silent->valuedouble) || !cJSON_IsArray(cohesion) ||
+        cJSON_GetArraySize(cohesion) != cJSON_GetArraySize(letters) ||
         cJSON_GetArraySize(letters) != cJSON_GetArraySize(scores) || cJSON_GetArraySize(letters) < 1) {
         cJSON_Delete(root);
         return nk_fail(NK_ERR_FORMAT, "%s: not a napkit letter-phone model", path);
@@ -652,8 +663,22 @@ int nk_lp_model_load(const char *path, nk_lp_model **out) {
             else if (col[p] >= 0) m->scores[(size_t)l * m->n_phones + col[p]] = (float)v->valuedouble;
         }
     }
+    for (int l = 0; !rc && l < L; l++) {
+        const cJSON *row = cJSON_GetArrayItem(cohesion, l);
+        if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) != L) {
+            rc = nk_fail(NK_ERR_FORMAT, "%s: cohesion row %d does not have %d entries", path, l, L);
+            break;
+        }
+        for (int k = 0; k < L && !rc; k++) {
+            const cJSON *v = cJSON_GetArrayItem(row, k);
+            if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+                rc = nk_fail(NK_ERR_FORMAT, "%s: cohesion [%d][%d] is not a finite number", path, l, k);
+            else m->cohesion[(size_t)l * (L + 1) + k] = (float)v->valuedouble;
+        }
+    }
     if (!rc) {
         m->gap = (float)gap->valuedouble;
+        m->silent = (float)silent->valuedouble;
         const cJSON *it;
         if (cJSON_IsNumber(it = cJSON_GetObjectItemCaseSensitive(root, "words"))) m->stats.words = it->valueint;
         if (cJSON_IsNumber(it = cJSON_GetObjectItemCaseSensitive(root, "iterations"))) m->stats.iterations = it->valueint;
