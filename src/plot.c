@@ -24,6 +24,14 @@ void nk_plot_style_default(nk_plot_style *s) {
     s->dpi = 300;
 }
 
+char *nk_plot_command_line(int argc, char **argv) {
+    plot_str b = {0};
+    int rc = plot_str_add(&b, "napkit");
+    for (int i = 0; i < argc && !rc; i++) rc = plot_str_add(&b, " %s", argv[i]);
+    if (rc) free(b.s);
+    return rc ? NULL : b.s;
+}
+
 void plot_style_resolve(const nk_plot_style *st, nk_plot_style *out) {
     nk_plot_style d;
     nk_plot_style_default(&d);
@@ -264,6 +272,11 @@ static int png_text_chunk(plot_str *b, const char *key, const char *text) {
 static int write_png(plot_fig *f, const char *path, const char *title, const char *meta) {
     double scale = f->st.dpi / 72.0;
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)ceil(f->w * scale), (int)ceil(f->h * scale));
+    /* White first: rounding the size up can leave a pixel row the figure does not cover. */
+    cairo_t *bg = cairo_create(s);
+    cairo_set_source_rgb(bg, 1, 1, 1);
+    cairo_paint(bg);
+    cairo_destroy(bg);
     cairo_status_t st = replay(f, s, scale);
     membuf m = {0};
     if (!st) st = cairo_surface_write_to_png_stream(s, membuf_write, &m);

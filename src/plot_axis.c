@@ -1,16 +1,16 @@
-/* Axes with "nice" ticks (steps of 1, 2, 2.5 or 5 × 10^k) and legends. */
+/* Axes with "nice" ticks (steps of 1, 2 or 5 × 10^k) and legends. */
 #include "plot_impl.h"
 
 #include <math.h>
 #include <stdio.h>
 
-/* The tick step closest to span / target among 1, 2, 2.5, 5 × 10^k; *decimals
+/* The tick step closest to span / target among 1, 2, 5 × 10^k (no 2.5, so
+ * integer axes such as indices keep integer ticks); *decimals
  * is the number of digits after the point that labels need. */
 static double nice_step(double span, int target, int *decimals) {
     double raw = span / target, p = pow(10, floor(log10(raw))), m = raw / p;
-    double nice = m < 1.5 ? 1 : m < 2.25 ? 2 : m < 3.5 ? 2.5 : m < 7.5 ? 5 : 10;
+    double nice = m < 1.5 ? 1 : m < 3 ? 2 : m < 7 ? 5 : 10;
     int d = -(int)floor(log10(nice * p) + 1e-9);
-    if (nice == 2.5) d++;
     *decimals = d > 0 ? d : 0;
     return nice * p;
 }

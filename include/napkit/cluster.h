@@ -87,4 +87,72 @@ int nk_purity(const int *clusters, const int *classes, int n, double *purity);
 /* Adjusted Rand index (sklearn adjusted_rand_score). */
 int nk_adjusted_rand(const int *a, const int *b, int n, double *ari);
 
+/* ---- the whole analysis, as `napkit cluster` runs it ---- */
+
+typedef struct {
+    nk_linkage_method method; /* default ward */
+    nk_metric metric;         /* default euclidean */
+    int optimal_order;        /* reorder leaves optimally (Bar-Joseph) */
+    int k;                    /* flat clusters: at most k; 0 cuts at 0.7 × the top height (the
+                                 dendrogram colour threshold) */
+} nk_cluster_config;
+
+typedef struct {
+    int n;
+    double *D;         /* (n(n-1)/2) condensed distances */
+    double *Z;         /* (n-1, 4) linkage */
+    int *order;        /* (n) leaves left to right */
+    int *flat;         /* (n) flat cluster 1 … n_flat of each observation */
+    int n_flat;
+    double threshold;  /* the cut height when k == 0, else NAN */
+    double cophenetic; /* cophenetic correlation; NAN when all heights are equal */
+    double silhouette; /* of the flat clusters; NAN unless 2 ≤ n_flat ≤ n−1 */
+    /* With reference classes (NAN otherwise): silhouette of the classes (all
+     * observations need a class), purity and ARI over observations with a class. */
+    double silhouette_classes, purity, ari;
+} nk_cluster_result;
+
+void nk_cluster_config_default(nk_cluster_config *c);
+/* X is (n, d); classes (n, −1 for none) may be NULL. Fails if the method needs
+ * Euclidean distances and the metric is another. */
+int nk_cluster_analyze(const double *X, int n, int d, const nk_cluster_config *c, const int *classes,
+                       nk_cluster_result *r);
+void nk_cluster_result_free(nk_cluster_result *r);
+/* clusters.json: settings, labels, leaf order, flat clusters, scores; class
+ * names and per-observation classes when given (classes may be NULL). */
+int nk_cluster_write_json(const char *path, const char *input, const nk_cluster_config *c,
+                          const nk_cluster_result *r, const char *const *labels, const int *classes,
+                          const char *const *class_names, int n_classes);
+
+/* What figures need back from a clusters.json (written for n observations). */
+typedef struct {
+    int n;
+    char **labels;      /* (n) */
+    int *order;         /* (n) leaf order */
+    int *flat;          /* (n) flat clusters, or NULL */
+    int *classes;       /* (n) class per observation (−1 none), or NULL */
+    char **class_names; /* (n_classes) */
+    int n_classes;
+} nk_cluster_saved;
+
+int nk_cluster_saved_read(const char *path, int n, nk_cluster_saved *s);
+void nk_cluster_saved_free(nk_cluster_saved *s);
+
+/* ---- inputs ---- */
+
+/* A 2-D .npy (float32, float64 or int32) as float64 (n, d); NaN/Inf rejected. */
+int nk_matrix_read_f64(const char *path, double **X, int *n, int *d);
+/* One string per line (trailing CR and blanks trimmed); free with nk_strings_free. */
+int nk_read_lines(const char *path, char ***lines, int *n);
+void nk_strings_free(char **s, int n);
+/* "label<TAB>class" lines ('#' comments): classes[i] is the class index of
+ * labels[i] (−1 if unlisted); class names in order of first appearance. */
+int nk_read_classes(const char *path, const char *const *labels, int n, int *classes, char ***names,
+                    int *n_classes);
+/* A NAPs output folder: groups from DIR/naps.json and layer `layer`'s
+ * time-independent profiles DIR/<name>_flat.npy (G, C) as float64. */
+int nk_naps_read_flat(const char *dir, int layer, double **X, int *n, int *d, char ***groups);
+/* Just the "groups" of a naps.json. */
+int nk_naps_read_groups(const char *naps_json, char ***groups, int *n_groups);
+
 #endif

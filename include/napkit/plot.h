@@ -22,6 +22,8 @@ typedef struct {
 } nk_plot_style;
 
 void nk_plot_style_default(nk_plot_style *s);
+/* "napkit ARGV…" as one malloc'd string, for nk_plot_style.settings (NULL if out of memory). */
+char *nk_plot_command_line(int argc, char **argv);
 
 /* "rdbu" (diverging, blue < 0 < red), "coolwarm", "viridis", "magma", "gray"; NULL-terminated. */
 extern const char *const nk_colormap_names[];
