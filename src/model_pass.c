@@ -138,6 +138,7 @@ int nk_model_forward(const nk_model *m, nk_workspace *ws, const float *x, int T)
     return NK_OK;
 }
 
+const nk_arch *nk_ws_arch(const nk_workspace *ws) { return ws->arch; }
 int nk_ws_frames(const nk_workspace *ws, int l) { return l < 0 ? ws->T : ws->lens[l]; }
 const float *nk_ws_input(const nk_workspace *ws) { return ws->x; }
 const float *nk_ws_preact(const nk_workspace *ws, int l) { return ws->z[l]; }

@@ -38,6 +38,22 @@ static nk_model *fixture_model(uint64_t seed) {
         for (size_t j = 0; j < nw; j++, i++) p[i] = (float)((2 * splitmix_uniform(seed, i) - 1) * bound);
         for (int j = 0; j < s->out; j++, i++) p[i] = (float)((2 * splitmix_uniform(seed, i) - 1) * 0.1);
     }
+    /* The generator's biases, nudged away from ReLU kinks (make_wav2letter.py). */
+    nk_array b;
+    CHECK_OK(nk_npy_read_f32(DIR "biases.npy", &b));
+    size_t k = 0;
+    for (int l = 0; l < a.n_layers && b.data; l++) {
+        const nk_layer_spec *s = &a.layers[l];
+        CHECK(k + s->out <= nk_array_count(&b));
+        float *bias = p + nk_model_layer_offset(m, l) + (size_t)s->out * s->in * s->kernel;
+        for (int j = 0; j < s->out; j++) {
+            CHECK(fabs(bias[j] - ((float *)b.data)[k + j]) < 0.01); /* only nudged */
+            bias[j] = ((float *)b.data)[k + j];
+        }
+        k += s->out;
+    }
+    CHECK(k == nk_array_count(&b));
+    nk_array_free(&b);
     nk_arch_free(&a);
     return m;
 }

@@ -74,6 +74,8 @@ void nk_workspace_free(nk_workspace *ws);
  * and for utterances too short for the network. Zeroes all gradient buffers. */
 int nk_model_forward(const nk_model *m, nk_workspace *ws, const float *x, int T);
 
+/* The architecture of the workspace's model. */
+const nk_arch *nk_ws_arch(const nk_workspace *ws);
 /* Frames of layer l's output; l = −1 gives the input's T. */
 int nk_ws_frames(const nk_workspace *ws, int l);
 const float *nk_ws_input(const nk_workspace *ws);         /* (F, T) */
@@ -105,6 +107,17 @@ void nk_ws_zero_param_grads(nk_workspace *ws);
  * layers add up. With want_params, d y / d θ is added to nk_ws_param_grads. */
 int nk_model_backward(const nk_model *m, nk_workspace *ws, int top, nk_backward_rule rule,
                       int want_params);
+
+/* ---- inputs and outputs of a pass ---- */
+
+/* Features for the model: audio through the model's own front end, or a
+ * float32 .npy of shape (F, T) checked against the first layer. *x is
+ * malloc'd (F, T). Errors name the file. */
+int nk_model_features_from_audio(const nk_model *m, const char *path, float **x, int *T);
+int nk_model_features_from_npy(const nk_model *m, const char *path, float **x, int *T);
+/* Writes every layer's output (grads = 0: layer_NN.npy) or its gradient
+ * (grads = 1: layer_NN_grad.npy) as (C_l, T_l) float32 into dir. */
+int nk_ws_save_layers(const nk_workspace *ws, const char *dir, int grads);
 
 /* ---- training: a batch of utterances with CTC ---- */
 
