@@ -31,10 +31,26 @@ void nk_espeak_lock(void) { pthread_mutex_lock(&engine); }
 
 void nk_espeak_unlock(void) { pthread_mutex_unlock(&engine); }
 
+/* The voice last selected here and espeak-ng's identifier for it. Selecting
+ * a voice builds a new translator (slow, and espeak-ng 1.51 leaks ~1 kB per
+ * call), so a repeated request is skipped while espeak-ng still reports the
+ * same voice, i.e. nobody switched it behind our back. */
+static char current_name[64], current_id[64];
+
 int nk_espeak_set_voice(const char *voice) {
     if (!voice || !voice[0]) return nk_fail(NK_ERR_ARG, "espeak-ng: no voice given");
+    espeak_VOICE *v = espeak_GetCurrentVoice();
+    if (v && v->identifier && !strcmp(voice, current_name) && !strcmp(v->identifier, current_id))
+        return 0;
+    current_name[0] = 0;
     if (espeak_SetVoiceByName(voice) != EE_OK)
         return nk_fail(NK_ERR_ARG, "espeak-ng: unknown voice '%s'", voice);
+    v = espeak_GetCurrentVoice();
+    if (v && v->identifier && strlen(voice) < sizeof current_name &&
+        strlen(v->identifier) < sizeof current_id) {
+        strcpy(current_name, voice);
+        strcpy(current_id, v->identifier);
+    }
     return 0;
 }
 

@@ -128,7 +128,7 @@ static void add_phone(line_parse *lp, const char *name, size_t len, int syl) {
     if (syl >= 0 && !strcmp(buf, "ax")) strcpy(buf, "AH"), syl = 0;
     int st, id = nk_phone_by_arpabet(buf, &st);
     if (id >= 0 && syl >= 0 && nk_phone_is_syllabic(id)) {
-        char b2[10];
+        char b2[24];
         snprintf(b2, sizeof b2, "%s%d", buf, syl);
         id = nk_phone_by_arpabet(b2, &st);
     }

@@ -14,7 +14,7 @@ static void test_cmudict_round_trip(void) {
     CHECK(n == 39);
     for (int i = 0; i < n; i++)
         for (int stress = 0; stress <= 2; stress++) {
-            char name[8];
+            char name[24];
             snprintf(name, sizeof name, "%s%d", cmudict_phones[i], stress);
             int st, id = nk_phone_by_arpabet(name, &st);
             CHECK(id > 0);
