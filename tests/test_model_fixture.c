@@ -2,7 +2,9 @@
  * logits, log-probs, the CTC loss of "hello world", and the CTC gradients of
  * the input, every layer and every bias, plus a logit-seeded input gradient.
  * (Only the first 256 rows of the 2000-channel layers' gradients are stored,
- * to keep the fixtures small; the input gradient flows through all of them.)
+ * to keep the fixtures small; the input gradient flows through all of them.
+ * The biases come from biases.npy: nudged so no ReLU sits on its kink, where
+ * float rounding order — e.g. OpenBLAS's thread count — would flip a gate.)
  * Fixtures and the weight generator: tests/fixtures/make_wav2letter.py. */
 #include "check.h"
 #include "napkit/napkit.h"
