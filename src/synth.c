@@ -3,9 +3,13 @@
 #include "napkit/audio.h"
 #include "napkit/error.h"
 
+#include <errno.h>
 #include <espeak-ng/speak_lib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* One event as espeak-ng reported it, copied out of its buffers. */
 typedef struct {
@@ -104,6 +108,101 @@ static int set_voice(const nk_voice *v) {
     return NK_OK;
 }
 
+/* What a synthesis child sends back before its samples and events. */
+typedef struct {
+    int rc;
+    size_t n_pcm, n_ev;
+    char msg[512];
+} child_report;
+
+static int write_all(int fd, const void *buf, size_t n) {
+    for (const char *p = buf; n;) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_all(int fd, void *buf, size_t n) {
+    for (char *p = buf; n;) {
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* Runs espeak-ng in a child process forked from the freshly initialized
+ * engine and collects its samples and events into s. espeak-ng carries state
+ * from one utterance to the next (the same text twice in one process gives
+ * different samples), so a child per utterance is what makes the output
+ * depend only on (text, voice, seed) and not on what was spoken before.
+ * text NULL only selects the voice (a check). */
+static int speak_in_child(nk_synth *s, const nk_voice *v, const char *text, unsigned seed) {
+    int fd[2];
+    if (pipe(fd)) return nk_fail(NK_ERR_IO, "espeak-ng: cannot create a pipe: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return nk_fail(NK_ERR_IO, "espeak-ng: cannot fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        s->n_pcm = s->n_ev = 0;
+        s->failed = 0;
+        child_report h = {set_voice(v), 0, 0, ""};
+        if (!h.rc && text) {
+            srand(seed); // espeak-ng's noise sources draw from rand()
+            espeak_ERROR e = espeak_Synth(text, strlen(text) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, NULL);
+            if (e != EE_OK) h.rc = nk_fail(NK_ERR_IO, "espeak-ng: synthesis failed (error %d) for \"%.40s\"", (int)e, text);
+            else if (s->failed) h.rc = nk_fail(NK_ERR_NOMEM, "espeak-ng: out of memory collecting audio");
+        }
+        if (!h.rc) {
+            h.n_pcm = s->n_pcm;
+            h.n_ev = s->n_ev;
+        }
+        snprintf(h.msg, sizeof h.msg, "%s", nk_last_error());
+        int bad = write_all(fd[1], &h, sizeof h) || write_all(fd[1], s->pcm, h.n_pcm * sizeof *s->pcm) ||
+                  write_all(fd[1], s->ev, h.n_ev * sizeof *s->ev);
+        _exit(bad ? 1 : 0);
+    }
+    close(fd[1]);
+    child_report h;
+    int rc = read_all(fd[0], &h, sizeof h) ? NK_ERR_IO : NK_OK;
+    if (!rc && !h.rc) {
+        short *pcm = realloc(s->pcm, (h.n_pcm + 1) * sizeof *pcm);
+        if (pcm) s->pcm = pcm;
+        synth_event *ev = realloc(s->ev, (h.n_ev + 1) * sizeof *ev);
+        if (ev) s->ev = ev;
+        if (!pcm || !ev) rc = NK_ERR_NOMEM;
+        else if (read_all(fd[0], s->pcm, h.n_pcm * sizeof *pcm) || read_all(fd[0], s->ev, h.n_ev * sizeof *ev))
+            rc = NK_ERR_IO;
+        s->n_pcm = h.n_pcm;
+        s->n_ev = h.n_ev;
+    }
+    close(fd[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (rc == NK_ERR_NOMEM) return nk_fail(rc, "espeak-ng: out of memory receiving audio");
+    if (rc || !WIFEXITED(status) || WEXITSTATUS(status))
+        return nk_fail(NK_ERR_IO, "espeak-ng: synthesis process failed (%s %d)",
+                       WIFSIGNALED(status) ? "signal" : "exit status",
+                       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    return h.rc ? nk_fail(h.rc, "%s", h.msg) : NK_OK;
+}
+
+int nk_synth_check_voice(nk_synth *s, const nk_voice *v) {
+    if (live != s) return nk_fail(NK_ERR_ARG, "espeak-ng: synthesizer is not live");
+    return speak_in_child(s, v, NULL, 0);
+}
+
 /* Byte offset of the character at 0-based index `chars` (clamped to the end). */
 static size_t char_offset(const char *text, int chars) {
     size_t len = strlen(text), i = 0;
@@ -196,14 +295,7 @@ int nk_synth_speak(nk_synth *s, const nk_voice *v, const nk_alphabet *a, const c
     int rc = nk_text_normalize(a, text, &check);
     if (rc) return rc;
     free(check);
-    if ((rc = set_voice(v))) return rc;
-    s->n_pcm = s->n_ev = 0;
-    s->failed = 0;
-    /* espeak-ng's noise sources draw from rand(). */
-    srand(seed);
-    espeak_ERROR e = espeak_Synth(text, strlen(text) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, NULL);
-    if (e != EE_OK) return nk_fail(NK_ERR_IO, "espeak-ng: synthesis failed (error %d) for \"%.40s\"", (int)e, text);
-    if (s->failed) return nk_fail(NK_ERR_NOMEM, "espeak-ng: out of memory collecting audio");
+    if ((rc = speak_in_child(s, v, text, seed))) return rc;
     if (s->n_pcm == 0) return nk_fail(NK_ERR_EMPTY, "espeak-ng: no audio for \"%.40s\"", text);
     float *x = malloc(s->n_pcm * sizeof *x);
     if (!x) return nk_fail(NK_ERR_NOMEM, "out of memory converting %zu samples", s->n_pcm);

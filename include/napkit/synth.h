@@ -26,6 +26,9 @@ typedef struct {
 int nk_synth_new(nk_synth **out);
 void nk_synth_free(nk_synth *s);
 
+/* Checks that espeak-ng knows the voice and its parameters are in range. */
+int nk_synth_check_voice(nk_synth *s, const nk_voice *v);
+
 /* Speaks UTF-8 text and returns mono audio at sample_rate (*samples is
  * malloc'd, n samples) and a TextGrid over the audio with two interval tiers:
  *   "words"  one interval per word espeak-ng reports, labelled with that
@@ -40,5 +43,33 @@ void nk_synth_free(nk_synth *s);
  * (text, voice, seed). Text that fails normalization fails here too. */
 int nk_synth_speak(nk_synth *s, const nk_voice *v, const nk_alphabet *a, const char *text,
                    unsigned seed, int sample_rate, float **samples, size_t *n, nk_textgrid **tg);
+
+/* A synthesized corpus in the LibriSpeech layout, from a JSON recipe
+ * (corpora/recipes/NAME.json, documented in corpora/docs/corpora.md):
+ *   OUT/<name>/{train,dev,test}/<spk>/<chapter>/<spk>-<chapter>-<utt>.flac
+ *   (16 kHz) with a .TextGrid beside each and <spk>-<chapter>.trans.txt
+ *   (normalized transcripts), OUT/<name>/SPEAKERS.TXT (what each speaker id
+ *   is: voice, variant, rate, pitch, range, subset) and
+ *   OUT/<name>/SKIPPED.TXT (sentences left out, with the reason).
+ * Speakers (voice+variant × rate × pitch) are drawn with the recipe's seed;
+ * whole speakers and whole sentences are held out for dev and test, so dev
+ * and test sentences never occur in train. Only speakers with
+ * index % n_shards == shard are synthesized (run shards as separate
+ * processes; together they write exactly what one process would). The same
+ * recipe gives byte-identical files. An utterance espeak-ng cannot speak
+ * stops the run with its id and the reason. progress (may be NULL) is called after
+ * each utterance with the utterances done and planned in this shard. */
+typedef struct {
+    size_t sentences;         // distinct sentences used
+    size_t sentences_skipped; // left out (normalization, length, duplicates)
+    size_t speakers;          // speakers in the recipe (all shards)
+    size_t utterances;        // written by this shard
+    double seconds;           // audio written by this shard
+} nk_synth_corpus_stats;
+
+typedef void (*nk_synth_progress)(void *ctx, size_t done, size_t total, double seconds);
+
+int nk_synth_corpus(const char *recipe, const char *out_dir, int shard, int n_shards,
+                    nk_synth_progress progress, void *ctx, nk_synth_corpus_stats *stats);
 
 #endif
