@@ -231,10 +231,11 @@ int nk_plot_dendrogram(const double *Z, int n, const char *const *labels, const 
         free(rgb), free(names);
     }
 
-    char details[160];
-    snprintf(details, sizeof details, "leaves %d; orientation %s; colour %s %.6g; class strip %s", n,
-             left ? "left" : "top", o.clusters ? "by clusters" : "threshold",
-             o.color_threshold < 0 ? 0.7 * hmax : o.color_threshold, o.classes ? "yes" : "no");
+    char details[160], colouring[48];
+    if (o.clusters) snprintf(colouring, sizeof colouring, "by flat clusters");
+    else snprintf(colouring, sizeof colouring, "below %.6g", o.color_threshold < 0 ? 0.7 * hmax : o.color_threshold);
+    snprintf(details, sizeof details, "leaves %d; orientation %s; colour %s; class strip %s", n, left ? "left" : "top",
+             colouring, o.classes ? "yes" : "no");
     free(u), free(order), free(lab), free(num), free(grp), free(colour);
     return plot_finish(&fig, path, details);
 }

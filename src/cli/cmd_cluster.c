@@ -54,7 +54,7 @@ static int load_labels(const char *file, const char *naps_json, int n, char ***l
     return *labels ? NK_OK : nk_fail(NK_ERR_NOMEM, "out of memory");
 }
 
-int cmd_cluster(int argc, char **argv) {
+static int cluster_main(int argc, char **argv, const char *cmdline) {
     enum { O_LABELS = 256, O_NAPSJSON, O_NAPSDIR, O_LAYER, O_METHOD, O_METRIC, O_OPT, O_K, O_CLASSES, O_TITLE, O_ORIENT };
     static const struct option opts[] = {
         {"labels", 1, 0, O_LABELS}, {"naps-json", 1, 0, O_NAPSJSON}, {"naps-dir", 1, 0, O_NAPSDIR},
@@ -144,12 +144,11 @@ int cmd_cluster(int argc, char **argv) {
         nk_plot_style st;
         nk_plot_style_default(&st);
         st.title = title;
-        char *cmdline = nk_plot_command_line(argc, argv);
         st.settings = cmdline;
         rc = (path = nk_path_join(out, "dendrogram"))
                  ? nk_plot_dendrogram(r.Z, n, (const char *const *)labels, &dopt, &st, path)
                  : nk_fail(NK_ERR_NOMEM, "out of memory");
-        free(path), free(cmdline);
+        free(path);
     }
     if (!rc) {
         printf("%d observations, %s/%s: cophenetic correlation %.4f, %d flat clusters, silhouette %.4f", n,
@@ -162,4 +161,12 @@ int cmd_cluster(int argc, char **argv) {
     nk_strings_free(labels, n);
     nk_strings_free(class_names, n_classes);
     return rc ? cli_fail("cluster") : EXIT_OK;
+}
+
+int cmd_cluster(int argc, char **argv) {
+    /* The figure records the command line, taken before getopt permutes argv. */
+    char *cmdline = nk_plot_command_line(argc, argv);
+    int rc = cluster_main(argc, argv, cmdline);
+    free(cmdline);
+    return rc;
 }

@@ -169,7 +169,7 @@ static int plot_erp(const char *in, const char *out, const plot_args *a, nk_plot
     return rc;
 }
 
-int cmd_plot(int argc, char **argv) {
+static int plot_main(int argc, char **argv, const char *settings) {
     enum { O_W = 256, O_H, O_FONT, O_DPI, O_TITLE, O_XL, O_YL, O_CMAP, O_ORIENT, O_THR, O_NOCLS, O_ROWSF, O_COLSF,
            O_RL, O_CL, O_VMIN, O_VMAX, O_CLABEL, O_X0, O_DX, O_GROUP, O_NEURON, O_SEM, O_LABELS };
     static const struct option opts[] = {
@@ -234,11 +234,17 @@ int cmd_plot(int argc, char **argv) {
     if (a.has_x && !(a.dx != 0)) return cli_usage_error(cmd, "--dx must not be 0");
     a.ax.vmin = vmin, a.ax.vmax = vmax;
     if (cmap >= 0) st.cmap = nk_colormap_names[cmap];
-    char *settings = nk_plot_command_line(argc, argv); /* the figure records the command */
     st.settings = settings;
     const char *in = argv[optind + 1];
     int rc = kind == 0 ? plot_dendrogram(in, out, &a, &st) : kind == 1 ? plot_heatmap(in, out, &a, &st)
                                                                        : plot_erp(in, out, &a, &st);
-    free(settings);
     return rc ? cli_fail(cmd) : EXIT_OK;
+}
+
+int cmd_plot(int argc, char **argv) {
+    /* The figure records the command line, taken before getopt permutes argv. */
+    char *settings = nk_plot_command_line(argc, argv);
+    int rc = plot_main(argc, argv, settings);
+    free(settings);
+    return rc;
 }
