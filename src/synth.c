@@ -2,6 +2,7 @@
 
 #include "napkit/audio.h"
 #include "napkit/error.h"
+#include "napkit/espeak.h"
 
 #include <errno.h>
 #include <espeak-ng/speak_lib.h>
@@ -30,7 +31,6 @@ struct nk_synth {
 
 /* espeak-ng's callback takes no context pointer: the one live synthesizer. */
 static nk_synth *live;
-static int espeak_ready;
 
 static int collect(short *wav, int n, espeak_EVENT *events) {
     nk_synth *s = live;
@@ -68,19 +68,14 @@ static int collect(short *wav, int n, espeak_EVENT *events) {
 int nk_synth_new(nk_synth **out) {
     *out = NULL;
     if (live) return nk_fail(NK_ERR_ARG, "espeak-ng: this process already has a synthesizer");
-    if (!espeak_ready) {
-        /* espeak-ng is initialized once per process and never terminated:
-         * re-initializing it after espeak_Terminate is not reliable. */
-        int rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL,
-                                     espeakINITIALIZE_PHONEME_EVENTS | espeakINITIALIZE_PHONEME_IPA |
-                                         espeakINITIALIZE_DONT_EXIT);
-        if (rate <= 0) return nk_fail(NK_ERR_IO, "espeak-ng: cannot initialize (is espeak-ng-data installed?)");
-        espeak_SetSynthCallback(collect);
-        espeak_ready = rate;
-    }
+    int rc = nk_espeak_init();
+    if (rc) return rc;
+    nk_espeak_lock();
+    espeak_SetSynthCallback(collect);
+    nk_espeak_unlock();
     nk_synth *s = calloc(1, sizeof *s);
     if (!s) return nk_fail(NK_ERR_NOMEM, "out of memory creating a synthesizer");
-    s->rate = espeak_ready;
+    s->rate = nk_espeak_sample_rate();
     live = s;
     *out = s;
     return NK_OK;
@@ -100,8 +95,8 @@ static int set_voice(const nk_voice *v) {
         v->pitch < 0 || v->pitch > 100 || v->range < 0 || v->range > 100)
         return nk_fail(NK_ERR_ARG, "espeak-ng: voice %s: rate %d (80–450), pitch %d or range %d (0–100) out of range",
                        v->voice, v->rate, v->pitch, v->range);
-    if (espeak_SetVoiceByName(v->voice) != EE_OK)
-        return nk_fail(NK_ERR_ARG, "espeak-ng: unknown voice '%s'", v->voice);
+    int rc = nk_espeak_set_voice(v->voice);
+    if (rc) return rc;
     espeak_SetParameter(espeakRATE, v->rate ? v->rate : espeakRATE_NORMAL, 0);
     espeak_SetParameter(espeakPITCH, v->pitch, 0);
     espeak_SetParameter(espeakRANGE, v->range, 0);
@@ -200,7 +195,10 @@ static int speak_in_child(nk_synth *s, const nk_voice *v, const char *text, unsi
 
 int nk_synth_check_voice(nk_synth *s, const nk_voice *v) {
     if (live != s) return nk_fail(NK_ERR_ARG, "espeak-ng: synthesizer is not live");
-    return speak_in_child(s, v, NULL, 0);
+    nk_espeak_lock();
+    int rc = speak_in_child(s, v, NULL, 0);
+    nk_espeak_unlock();
+    return rc;
 }
 
 /* Byte offset of the character at 0-based index `chars` (clamped to the end). */
@@ -213,11 +211,6 @@ static size_t char_offset(const char *text, int chars) {
     }
     return i;
 }
-
-/* IPA label of a phoneme event. espeak-ng 1.51 names German /ʊɾ/ (its
- * phoneme UR) "??" for want of an IPA spelling; that is the only unnamed one
- * in the bundled sentence lists. */
-static const char *ipa_label(const char *name) { return strcmp(name, "??") ? name : "ʊɾ"; }
 
 /* Word w's label: its stretch of text, from its start (the first word from
  * the text's start) to the next word's start, normalized. Empty stretches
@@ -275,7 +268,7 @@ static int build_tiers(nk_synth *s, const nk_alphabet *a, const char *text, nk_t
             word_start = word_end = -1;
             pending = t;
         } else {
-            phone = ipa_label(ev[k].ipa);
+            phone = nk_espeak_ipa_name(ev[k].ipa);
             phone_start = phone[0] && pending >= 0 ? pending : t;
             pending = -1;
             if (phone[0] && word_start < 0) word_start = phone_start;
@@ -295,7 +288,10 @@ int nk_synth_speak(nk_synth *s, const nk_voice *v, const nk_alphabet *a, const c
     int rc = nk_text_normalize(a, text, &check);
     if (rc) return rc;
     free(check);
-    if ((rc = speak_in_child(s, v, text, seed))) return rc;
+    nk_espeak_lock();
+    rc = speak_in_child(s, v, text, seed);
+    nk_espeak_unlock();
+    if (rc) return rc;
     if (s->n_pcm == 0) return nk_fail(NK_ERR_EMPTY, "espeak-ng: no audio for \"%.40s\"", text);
     float *x = malloc(s->n_pcm * sizeof *x);
     if (!x) return nk_fail(NK_ERR_NOMEM, "out of memory converting %zu samples", s->n_pcm);

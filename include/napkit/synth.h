@@ -1,9 +1,12 @@
 /* Speech synthesis with libespeak-ng, with the synthesizer's own word and
  * phoneme timings as a TextGrid: the ground truth the aligner is tested on.
  *
- * espeak-ng keeps global state, so a process has at most one nk_synth and
- * synthesis is serial; run several processes for parallelism. Output is
- * deterministic: the same text, voice and seed give the same samples. */
+ * espeak-ng keeps global state (shared with the phonemizer through
+ * napkit/espeak.h), so a process has at most one nk_synth and synthesis is
+ * serial; run several processes for parallelism. Each utterance is spoken in
+ * a child process forked from the engine as initialized, so the same text,
+ * voice and seed give the same samples whatever was spoken before (in a
+ * process that has not phonemized with the shared engine in between). */
 #ifndef NAPKIT_SYNTH_H
 #define NAPKIT_SYNTH_H
 
