@@ -263,6 +263,12 @@ int nk_st_read_f32(const nk_safetensors *st, const char *name, int ndim, const l
     return NK_OK;
 }
 
+static size_t entry_count(const nk_st_entry *e) {
+    size_t count = 1;
+    for (int d = 0; d < e->ndim; d++) count *= (size_t)e->shape[d];
+    return count;
+}
+
 int nk_st_write(const char *path, const nk_st_entry *tensors, int n, const char *const *meta,
                 int n_meta) {
     cJSON *h = cJSON_CreateObject();
@@ -273,15 +279,13 @@ int nk_st_write(const char *path, const nk_st_entry *tensors, int n, const char 
     size_t offset = 0;
     for (int i = 0; i < n; i++) {
         const nk_st_entry *e = &tensors[i];
-        size_t count = 1;
-        for (int d = 0; d < e->ndim; d++) count *= (size_t)e->shape[d];
         cJSON *o = cJSON_AddObjectToObject(h, e->name);
         cJSON_AddStringToObject(o, "dtype", "F32");
         cJSON *shape = cJSON_AddArrayToObject(o, "shape");
         for (int d = 0; d < e->ndim; d++) cJSON_AddItemToArray(shape, cJSON_CreateNumber(e->shape[d]));
         cJSON *offs = cJSON_AddArrayToObject(o, "data_offsets");
         cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)offset));
-        offset += count * sizeof(float);
+        offset += entry_count(e) * sizeof(float);
         cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)offset));
     }
     char *json = cJSON_PrintUnformatted(h);
@@ -302,10 +306,7 @@ int nk_st_write(const char *path, const nk_st_entry *tensors, int n, const char 
     fwrite(json, 1, len, f.fp);
     for (size_t i = len; i < padded; i++) fputc(' ', f.fp);
     free(json);
-    for (int i = 0; i < n; i++) {
-        size_t count = 1;
-        for (int d = 0; d < tensors[i].ndim; d++) count *= (size_t)tensors[i].shape[d];
-        fwrite(tensors[i].data, sizeof(float), count, f.fp);
-    }
+    for (int i = 0; i < n; i++) /* empty tensors may have no data pointer */
+        if (entry_count(&tensors[i])) fwrite(tensors[i].data, sizeof(float), entry_count(&tensors[i]), f.fp);
     return nk_outfile_commit(&f);
 }
