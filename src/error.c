@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_message[1024];
 
@@ -22,10 +23,14 @@ const char *nk_strerror(int err) {
 
 const char *nk_last_error(void) { return last_message; }
 
+/* Formats into a scratch buffer first: callers may pass nk_last_error() itself
+ * as an argument to prefix it ("%s: %s", path, nk_last_error()). */
 int nk_fail(int err, const char *fmt, ...) {
+    char message[sizeof last_message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    memcpy(last_message, message, sizeof message);
     return err;
 }

@@ -237,7 +237,16 @@ static void test_audio_real_formats(void) {
     }
 }
 
+/* Prefixing the previous message with nk_fail must not garble it. */
+static void test_error_prefix(void) {
+    nk_fail(NK_ERR_IO, "inner reason %d", 42);
+    CHECK(nk_fail(NK_ERR_FORMAT, "%s: %s", "outer.wav", nk_last_error()) == NK_ERR_FORMAT);
+    CHECK(strcmp(nk_last_error(), "outer.wav: inner reason 42") == 0);
+    CHECK(strcmp(nk_strerror(NK_ERR_FORMAT), "malformed or unsupported file") == 0);
+}
+
 int main(void) {
+    RUN(test_error_prefix);
     RUN(test_npy_round_trip);
     RUN(test_npy_rejects_malformed);
     RUN(test_atomic_output);

@@ -26,7 +26,8 @@ const char *nk_strerror(int err);
 const char *nk_last_error(void);
 
 /* Records a message (printf-style) and returns err, so callers can write
- * `return nk_fail(NK_ERR_IO, "%s: %s", path, strerror(errno));`. */
+ * `return nk_fail(NK_ERR_IO, "%s: %s", path, strerror(errno));`. The previous
+ * message may be an argument: `nk_fail(rc, "%s: %s", path, nk_last_error())`. */
 int nk_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
