@@ -341,6 +341,73 @@ static void test_bad_input(void) {
     CHECK(nk_purity(a, b, 0, &(double){0}) == NK_ERR_ARG);
 }
 
+/* Writes text to a file in the test directory; returns its path (static buffer). */
+static const char *scratch(const char *name, const char *text) {
+    static char path[4][512];
+    static int k;
+    char *p = path[k++ % 4];
+    snprintf(p, 512, "%s/%s", check_tmpdir(), name);
+    nk_write_file(p, text, strlen(text));
+    return p;
+}
+
+static void test_inputs(void) {
+    char **lines;
+    int n;
+    CHECK_OK(nk_read_lines(scratch("l.txt", "AA\r\nIY  \n\nS"), &lines, &n));
+    CHECK(n == 4 && !strcmp(lines[0], "AA") && !strcmp(lines[1], "IY") && !strcmp(lines[2], "") && !strcmp(lines[3], "S"));
+    nk_strings_free(lines, n);
+    CHECK(nk_read_lines(scratch("e.txt", ""), &lines, &n) == NK_ERR_EMPTY);
+    CHECK(nk_read_lines(scratch("missing/x.txt", "x"), &lines, &n) == NK_ERR_IO);
+
+    const char *labels[4] = {"a", "s", "z", "q"};
+    int classes[4];
+    char **names;
+    int K;
+    CHECK_OK(nk_read_classes(scratch("c.tsv", "# comment\na\tvowel\ns\tfric\nz\tfric\n"), labels, 4, classes, &names, &K));
+    CHECK(K == 2 && !strcmp(names[1], "fric") && classes[0] == 0 && classes[1] == 1 && classes[2] == 1 && classes[3] == -1);
+    nk_strings_free(names, K);
+    CHECK(nk_read_classes(scratch("c2.tsv", "a vowel\n"), labels, 4, classes, &names, &K) == NK_ERR_FORMAT);
+    CHECK(strstr(nk_last_error(), "line 1") != NULL);
+
+    /* NAPs folders: malformed JSON, groups that are not strings, a row count that disagrees. */
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/naps_bad", check_tmpdir());
+    nk_mkdirs(dir);
+    double *X;
+    int d;
+    char **groups, p[512];
+    snprintf(p, sizeof p, "%s/naps.json", dir);
+    nk_write_file(p, "{\"groups\": [", 12);
+    CHECK(nk_naps_read_flat(dir, 1, &X, &n, &d, &groups) == NK_ERR_FORMAT);
+    const char *j1 = "{\"groups\": [\"a\", 3], \"layers\": [{\"name\": \"layer_01\", \"index\": 1}]}";
+    nk_write_file(p, j1, strlen(j1));
+    CHECK(nk_naps_read_flat(dir, 1, &X, &n, &d, &groups) == NK_ERR_FORMAT);
+    const char *j2 = "{\"groups\": [\"a\", \"b\", \"c\"], \"layers\": [{\"name\": \"layer_01\", \"index\": 1}]}";
+    nk_write_file(p, j2, strlen(j2));
+    float F[4] = {1, 2, 3, 4};
+    long shape[2] = {2, 2};
+    snprintf(p, sizeof p, "%s/layer_01_flat.npy", dir);
+    nk_npy_write(p, NK_F32, 2, shape, F);
+    CHECK(nk_naps_read_flat(dir, 1, &X, &n, &d, &groups) == NK_ERR_FORMAT);
+    CHECK(strstr(nk_last_error(), "2 rows but") != NULL);
+    long shape3[2] = {3, 1};
+    nk_npy_write(p, NK_F32, 2, shape3, F);
+    CHECK_OK(nk_naps_read_flat(dir, 1, &X, &n, &d, &groups));
+    CHECK(n == 3 && d == 1 && X[2] == 3 && !strcmp(groups[2], "c"));
+    free(X);
+    nk_strings_free(groups, n);
+
+    /* A clusters.json read back must match the linkage size and have sane entries. */
+    nk_cluster_saved sv;
+    CHECK(nk_cluster_saved_read(scratch("s1.json", "{\"n\": 3}"), 4, &sv) == NK_ERR_FORMAT);
+    CHECK(nk_cluster_saved_read(scratch("s2.json", "{\"n\": 2, \"labels\": [\"a\", \"b\"], \"leaf_order\": [0, 5]}"), 2, &sv) ==
+          NK_ERR_FORMAT);
+    CHECK_OK(nk_cluster_saved_read(scratch("s3.json", "{\"n\": 2, \"labels\": [\"a\", \"b\"], \"leaf_order\": [1, 0]}"), 2, &sv));
+    CHECK(sv.order[0] == 1 && !sv.flat && !sv.classes);
+    nk_cluster_saved_free(&sv);
+}
+
 int main(void) {
     RUN(test_pdist_matches_scipy);
     RUN(test_linkage_euclidean_all_methods);
@@ -351,5 +418,6 @@ int main(void) {
     RUN(test_fcluster);
     RUN(test_silhouette_ari_purity);
     RUN(test_bad_input);
+    RUN(test_inputs);
     return check_summary();
 }
