@@ -29,5 +29,6 @@
 #include "napkit/espeak.h"
 #include "napkit/lexicon.h"
 #include "napkit/letter_phone.h"
+#include "napkit/attrib.h"
 
 #endif
