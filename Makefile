@@ -101,6 +101,11 @@ corpora: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/make-corpora.sh $(BUILD)/napkit
 
+# Retrains models/{en,de}.safetensors and their model cards (hours on 2 cores).
+models: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/train-models.sh $(BUILD)/napkit
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh $(BUILD)/napkit

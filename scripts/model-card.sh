@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Writes a model card (markdown) to stdout from a trained model, its training
+# log and evaluations on held-out synthetic speakers and real recordings.
+# Usage: model-card.sh NAPKIT LANG TRAIN_MINUTES TRAIN_LOG REAL_CORPORA_ARRAY_NAME
+set -euo pipefail
+napkit=$1 lang=$2 minutes=$3 log=$4
+real=("${!5}")
+model=models/$lang.safetensors
+evaluate() { "$napkit" --quiet eval --model "$model" --threads 2 "$@" 2>/dev/null | tail -n 1; }
+
+echo "# models/$lang.safetensors"
+echo
+echo "A small Wav2Letter-shaped CTC model ($lang), trained by \`napkit train\` with the recipe in"
+echo "\`scripts/train-models.sh\` (\`make models\` retrains it from scratch)."
+echo
+echo "## Architecture"
+echo
+echo '```'
+"$napkit" model info "$model"
+echo '```'
+echo
+echo "## Training"
+echo
+echo "- data: \`corpora/out/$lang/train\` (espeak-ng synthetic, recipe \`corpora/recipes/$lang.json\`):"
+echo "  $("$napkit" corpus info --lang "$lang" "corpora/out/$lang/train" | awk '/^utterances|^speakers|^hours/{printf "%s %s; ", $1, $2}')"
+echo "- optimizer: Adam, peak lr 1e-3, 300 warm-up steps, cosine decay to 5%, gradient-norm clip 5,"
+echo "  60 s of audio per batch, SpecAugment (2 time masks ≤ 20 frames, 2 band masks ≤ 6), seed 1"
+echo "- $(grep -c '^epoch' "$log") epochs in $minutes minutes on 2 cores; last epoch:"
+echo "  \`$(grep '^epoch' "$log" | tail -n 1)\`"
+echo
+echo "## Results (greedy decoding, no language model)"
+echo
+echo "| test set | result |"
+echo "|---|---|"
+echo "| synthetic dev (held-out speakers and sentences) | $(evaluate "corpora/out/$lang/dev") |"
+echo "| synthetic test (held-out speakers and sentences) | $(evaluate "corpora/out/$lang/test") |"
+for r in "${real[@]}"; do
+  if [ -e "$r" ]; then
+    echo "| real: \`${r#../shared/corpora/}\` (first 300) | $(evaluate --max-utterances 300 "$r") |"
+  fi
+done
+echo
+echo "Real recordings were not used for training; they show how far a model trained on"
+echo "synthetic speech carries over to human voices."
