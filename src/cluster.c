@@ -110,10 +110,12 @@ static int linkage_mst(const double *D, int n, double *Z) {
     for (int k = 0; k < n - 1; k++) {
         double cur = INFINITY;
         merged[x] = 1;
+        size_t c = (size_t)x - 1, r = x < n - 1 ? nk_condensed_index(n, x, x + 1) : 0;
         for (int i = 0; i < n; i++) {
+            size_t pos = i < x ? c : r + (i - x - 1);
+            if (i < x) c += n - i - 2;
             if (merged[i]) continue;
-            double d = D[nk_condensed_index(n, x, i)];
-            if (best[i] > d) best[i] = d;
+            if (best[i] > D[pos]) best[i] = D[pos];
             if (best[i] < cur) cur = best[i], y = i;
         }
         Z[4 * k] = x, Z[4 * k + 1] = y, Z[4 * k + 2] = cur, Z[4 * k + 3] = 0;
@@ -125,17 +127,41 @@ static int linkage_mst(const double *D, int n, double *Z) {
 
 /* ---- complete, average, weighted, ward: nearest-neighbour chain ---- */
 
+/* Condensed storage keeps the pairs (i, x) of one x in two runs: a column
+ * for i < x (positions step by n − i − 2) and a contiguous row for i > x.
+ * The loops below walk both runs with running positions instead of calling
+ * nk_condensed_index per element, which is the hot path of the O(n²) methods. */
+
 /* Replaces row/column y of the working matrix W with the distances to the
- * merged cluster x ∪ y; x is dropped (size 0). */
+ * merged cluster x ∪ y (x < y); x is dropped (size 0). */
 static void merge_rows(double *W, int n, int *size, nk_linkage_method m, int x, int y, double dxy) {
     int nx = size[x], ny = size[y];
     size[x] = 0;
     size[y] = nx + ny;
+    size_t cx = (size_t)x - 1, cy = (size_t)y - 1; /* column positions of (0, x) and (0, y) */
+    size_t rx = nk_condensed_index(n, x, x + 1), ry = y < n - 1 ? nk_condensed_index(n, y, y + 1) : 0;
     for (int i = 0; i < n; i++) {
-        if (size[i] == 0 || i == y) continue;
-        size_t ix = nk_condensed_index(n, i, x), iy = nk_condensed_index(n, i, y);
-        W[iy] = update_distance(m, W[ix], W[iy], dxy, nx, ny, size[i]);
+        if (size[i] && i != y) {
+            size_t ix = i < x ? cx : rx + (i - x - 1), iy = i < y ? cy : ry + (i - y - 1);
+            W[iy] = update_distance(m, W[ix], W[iy], dxy, nx, ny, size[i]);
+        }
+        if (i < x) cx += n - i - 2;
+        if (i < y) cy += n - i - 2;
     }
+}
+
+/* The alive cluster nearest to x, scanning i = 0 … n−1 in order and keeping
+ * the first strict minimum below *dist (which holds the starting bound). */
+static int nearest(const double *W, int n, const int *size, int x, int y, double *dist) {
+    double best = *dist;
+    size_t c = (size_t)x - 1;
+    for (int i = 0; i < x; c += n - i - 2, i++)
+        if (size[i] && W[c] < best) best = W[c], y = i;
+    size_t r = x < n - 1 ? nk_condensed_index(n, x, x + 1) : 0;
+    for (int i = x + 1; i < n; i++, r++)
+        if (size[i] && W[r] < best) best = W[r], y = i;
+    *dist = best;
+    return y;
 }
 
 static int linkage_nn_chain(double *W, int n, nk_linkage_method m, double *Z) {
@@ -162,11 +188,7 @@ static int linkage_nn_chain(double *W, int n, nk_linkage_method m, double *Z) {
             } else {
                 cur = INFINITY;
             }
-            for (int i = 0; i < n; i++) {
-                if (size[i] == 0 || i == x) continue;
-                double d = W[nk_condensed_index(n, x, i)];
-                if (d < cur) cur = d, y = i;
-            }
+            y = nearest(W, n, size, x, y, &cur);
             if (len > 1 && y == chain[len - 2]) break;
             chain[len++] = y;
         }
@@ -220,13 +242,11 @@ static void heap_change(heap *h, int key, double v) {
 
 /* Nearest alive cluster above x: the candidate the heap keeps for x. */
 static int nearest_above(const double *W, int n, const int *size, int x, double *dist) {
+    size_t r = nk_condensed_index(n, x, x + 1);
     int y = -1;
     double best = INFINITY;
-    for (int i = x + 1; i < n; i++) {
-        if (!size[i]) continue;
-        double d = W[nk_condensed_index(n, x, i)];
-        if (d < best) best = d, y = i;
-    }
+    for (int i = x + 1; i < n; i++, r++)
+        if (size[i] && W[r] < best) best = W[r], y = i;
     *dist = best;
     return y;
 }

@@ -80,18 +80,24 @@ int nk_pdist(const double *X, int n, int d, nk_metric metric, double *D) {
     #pragma omp parallel for schedule(dynamic, 16)
     for (int i = 0; i < n - 1; i++) {
         const double *u = Y + (size_t)i * d;
-        double *row = D + nk_condensed_index(n, i, i + 1);
-        for (int j = i + 1; j < n; j++) {
-            const double *v = Y + (size_t)j * d;
-            double r;
-            switch (metric) {
-            case NK_METRIC_EUCLIDEAN: r = sqrt(dist_sqeuclidean(u, v, d)); break;
-            case NK_METRIC_SQEUCLIDEAN: r = dist_sqeuclidean(u, v, d); break;
-            case NK_METRIC_CITYBLOCK: r = dist_cityblock(u, v, d); break;
-            case NK_METRIC_CHEBYSHEV: r = dist_chebyshev(u, v, d); break;
-            default: r = dist_cosine(u, v, d, norm2[i], norm2[j]); break;
-            }
-            row[j - i - 1] = r;
+        /* D[base + j] is the pair (i, j), j > i (unsigned wrap-around keeps it exact for i = 0). */
+        size_t base = nk_condensed_index(n, i, i + 1) - (size_t)(i + 1);
+        /* One loop per metric, so each inner loop is a plain call the compiler can inline. */
+        switch (metric) {
+        case NK_METRIC_EUCLIDEAN:
+            for (int j = i + 1; j < n; j++) D[base + j] = sqrt(dist_sqeuclidean(u, Y + (size_t)j * d, d));
+            break;
+        case NK_METRIC_SQEUCLIDEAN:
+            for (int j = i + 1; j < n; j++) D[base + j] = dist_sqeuclidean(u, Y + (size_t)j * d, d);
+            break;
+        case NK_METRIC_CITYBLOCK:
+            for (int j = i + 1; j < n; j++) D[base + j] = dist_cityblock(u, Y + (size_t)j * d, d);
+            break;
+        case NK_METRIC_CHEBYSHEV:
+            for (int j = i + 1; j < n; j++) D[base + j] = dist_chebyshev(u, Y + (size_t)j * d, d);
+            break;
+        default:
+            for (int j = i + 1; j < n; j++) D[base + j] = dist_cosine(u, Y + (size_t)j * d, d, norm2[i], norm2[j]);
         }
     }
     free(norm2);
