@@ -29,6 +29,8 @@
 #include "napkit/espeak.h"
 #include "napkit/lexicon.h"
 #include "napkit/letter_phone.h"
+#include "napkit/events.h"
+#include "napkit/nap.h"
 #include "napkit/attrib.h"
 
 #endif

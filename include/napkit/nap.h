@@ -1,0 +1,180 @@
+/* NAPs and GradNAPs: ERP-style neuron activation profiles.
+ *
+ * For every event (a phone, letter, … of an utterance) and every chosen layer
+ * l, a window of the layer's output A^l (C_l, T_l) is cut around the event's
+ * centre frame u: R[c, δ] = f(A^l[c, u + δ]), δ = −w … w, and summed per group.
+ * f is the mode:
+ *   act       A                       (plain NAP)
+ *   gxa       A · ∂y/∂A               (GradNAP)
+ *   absgxa    A · |∂y/∂A|
+ *   gradmask  A · 1[∂y/∂A > 0]
+ * where y is the event's target score: the logit (or log-prob) of the event's
+ * letter at its peak output frame, for that event alone. The gradient of one
+ * output frame reaches only its receptive field, so it is computed on that
+ * local cone from the utterance's cached forward pass (nap_cone.c): the cost
+ * per event does not depend on the utterance length, and it equals the
+ * full-utterance gradient.
+ *
+ * Frames: an event time τ (seconds) falls on frame round(τ / (hop·S_l / sr))
+ * of layer l, S_l = nk_arch_total_stride. Window frames outside [0, T_l) are
+ * not counted (a count per offset, never zero padding), so edge events do
+ * not bias the mean.
+ *
+ * Sums are additive: count per (group, layer, offset), sum and sum of squares
+ * per (group, layer, channel, offset), in double. Shards of a corpus merge
+ * exactly (up to the rounding of the additions) and a run is resumable. */
+#ifndef NAPKIT_NAP_H
+#define NAPKIT_NAP_H
+
+#include "napkit/model.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { NK_NAP_ACT, NK_NAP_GXA, NK_NAP_ABSGXA, NK_NAP_GRADMASK } nk_nap_mode;
+typedef enum { NK_NAP_CENTER_PEAK, NK_NAP_CENTER_SPAN, NK_NAP_CENTER_GRAD } nk_nap_center;
+typedef enum { NK_NAP_TARGET_LOGIT, NK_NAP_TARGET_LOGPROB } nk_nap_target;
+extern const char *const nk_nap_mode_names[];   /* "act", "gxa", "absgxa", "gradmask", NULL */
+extern const char *const nk_nap_center_names[]; /* "peak", "span", "grad", NULL */
+extern const char *const nk_nap_target_names[]; /* "logit", "logprob", NULL */
+
+#define NK_NAP_MAX_WINDOW 1000
+
+typedef struct {
+    nk_nap_mode mode;     /* default act */
+    nk_nap_center center; /* default peak; span: the middle frame of [start, end); grad:
+                             argmax_u Σ_c |∂y/∂A[c,u] · A[c,u]| over the span's frames */
+    nk_nap_target target; /* default logit */
+    int window;           /* w: offsets −w … w in frames of each layer (default 15) */
+    int n_layers;         /* chosen layers, strictly increasing indices */
+    int *layers;
+} nk_nap_config;
+
+/* One event resolved for a model: group index, times in seconds, and the
+ * target class (the letter's index in the alphabet; −1: none, which only
+ * plain `act` with a non-grad centre can use). */
+typedef struct {
+    int group;
+    double start, end, peak;
+    int target;
+} nk_nap_event;
+
+/* ---- sums: what a run accumulates, what a shard file holds ---- */
+
+typedef struct nk_nap_sums nk_nap_sums;
+
+/* Empty sums for G groups (names, unique) over cfg's layers of arch.
+ * identity is a JSON object text (model, grouping, events source, …) that
+ * shards must share to merge; it is stored verbatim. cfg is copied. */
+int nk_nap_sums_new(const nk_arch *arch, const nk_nap_config *cfg, const char *const *groups, int G,
+                    const char *identity, nk_nap_sums **out);
+void nk_nap_sums_free(nk_nap_sums *s);
+
+const nk_nap_config *nk_nap_sums_config(const nk_nap_sums *s);
+const char *nk_nap_sums_identity(const nk_nap_sums *s);
+int nk_nap_sums_n_groups(const nk_nap_sums *s);
+const char *nk_nap_sums_group(const nk_nap_sums *s, int g);
+int64_t nk_nap_sums_n_events(const nk_nap_sums *s, int g);
+int nk_nap_sums_channels(const nk_nap_sums *s, int i); /* C of the i-th chosen layer */
+/* count (W), sum and sumsq (C, W) of group g, i-th chosen layer; W = 2w+1. */
+const double *nk_nap_sums_count(const nk_nap_sums *s, int g, int i);
+const double *nk_nap_sums_sum(const nk_nap_sums *s, int g, int i);
+const double *nk_nap_sums_sumsq(const nk_nap_sums *s, int g, int i);
+/* Utterances already summed (for --resume and for merge's overlap check). */
+size_t nk_nap_sums_n_utts(const nk_nap_sums *s);
+const char *nk_nap_sums_utt(const nk_nap_sums *s, size_t i);
+int nk_nap_sums_has_utt(const nk_nap_sums *s, const char *id);
+/* Events skipped so far: no target letter for a gradient mode, or outside the utterance. */
+int64_t nk_nap_sums_n_skipped_events(const nk_nap_sums *s);
+
+/* Shard file: "NKNAPS1\n", a little-endian uint64 header length, a JSON
+ * header (config, identity, groups, event counts, layers, utterances) and the
+ * sums as little-endian float64. Written atomically. */
+int nk_nap_sums_write(const nk_nap_sums *s, const char *path);
+int nk_nap_sums_read(const char *path, nk_nap_sums **out);
+/* Adds `from` into `into`: same config and identity, no utterance in both
+ * (that would count it twice); groups are matched by name, new ones appended. */
+int nk_nap_sums_merge(nk_nap_sums *into, const nk_nap_sums *from);
+
+/* ---- accumulation ---- */
+
+/* Per-thread state: a workspace, cone buffers and one utterance's partial sums. */
+typedef struct nk_nap_worker nk_nap_worker;
+int nk_nap_worker_new(const nk_model *m, const nk_nap_sums *s, nk_nap_worker **out);
+void nk_nap_worker_free(nk_nap_worker *w);
+
+/* Forward pass of x (F, T) and every event's windows into the worker's
+ * partial sums (replacing the previous utterance's). */
+int nk_nap_worker_utterance(nk_nap_worker *w, const float *x, int T, const nk_nap_event *ev, int n);
+/* Adds the worker's partial sums into s and records utterance `id` as done. */
+int nk_nap_sums_add(nk_nap_sums *s, nk_nap_worker *w, const char *id);
+
+/* The gradient ∂y/∂A^l of one event's target (class k at output frame t) on
+ * its local cone, from the worker's cached forward pass: for layer l ≥ lowest,
+ * g[l] points at (C_l, hi[l] − lo[l]) values for frames [lo[l], hi[l]).
+ * Valid until the next call. Exposed for tests. */
+int nk_nap_cone_grad(nk_nap_worker *w, int k, int t, nk_nap_target target, int lowest,
+                     const float *const **g, const int **lo, const int **hi);
+/* The worker's workspace (its forward pass). */
+nk_workspace *nk_nap_worker_ws(nk_nap_worker *w);
+
+typedef struct {
+    const char *id;
+    const float *x; /* (F, T) */
+    int T;
+    const nk_nap_event *ev;
+    int n_ev;
+} nk_nap_utt;
+
+/* Called after each utterance is added, in order (done: utterances added by
+ * this call so far; failed: NULL or the utterance's error). Return nonzero to
+ * stop early: nk_nap_run then returns NK_ERR_INTERRUPTED. */
+typedef int (*nk_nap_callback)(void *ctx, size_t done, const nk_nap_utt *u, const char *failed);
+
+/* Sums the n utterances into s on `threads` threads. Utterances are added in
+ * index order whatever the thread count, so the result does not depend on
+ * it. A failing utterance is reported to cb and skipped. */
+int nk_nap_run(const nk_model *m, nk_nap_sums *s, const nk_nap_utt *u, size_t n, int threads,
+               nk_nap_callback cb, void *ctx);
+
+/* ---- finalize: means, SEM, normalization, time-independent profiles ---- */
+
+typedef enum { NK_NAP_NORM_NONE, NK_NAP_NORM_GROUPMEAN, NK_NAP_NORM_ZSCORE } nk_nap_norm;
+typedef enum { NK_NAP_FLAT_MEAN, NK_NAP_FLAT_ZERO } nk_nap_flat;
+extern const char *const nk_nap_norm_names[]; /* "none", "groupmean", "zscore", NULL */
+extern const char *const nk_nap_flat_names[]; /* "mean", "zero", NULL */
+
+typedef struct {
+    nk_nap_norm normalize; /* default groupmean: subtract the mean over kept groups per (c, δ) */
+    nk_nap_flat flat;      /* time-independent profile: mean over δ (default) or δ = 0 */
+    int64_t min_count;     /* groups with fewer events are dropped (default 20) */
+    int baseline;          /* 1: subtract each (g, c)'s mean over δ ∈ [baseline_from, baseline_to] */
+    int baseline_from, baseline_to;
+} nk_nap_finalize_opts;
+
+void nk_nap_finalize_opts_default(nk_nap_finalize_opts *o);
+
+typedef struct {
+    int G;                  /* kept groups, in the sums' order */
+    int *group;             /* (G) index into the sums' groups */
+    int n_dropped;
+    int *dropped;           /* (n_dropped) sums' indices of dropped groups */
+    int n_layers, window;
+    int *channels;          /* (n_layers) */
+    float **mean, **sem;    /* per layer (G, C, 2w+1); offsets never seen are NaN */
+    float **flat;           /* per layer (G, C) */
+} nk_nap_result;
+
+/* Means, SEM and profiles. mean is normalized as asked; sem = sqrt(var/n) of
+ * the raw values (divided by the same per-neuron scale under zscore). Fails
+ * with NK_ERR_EMPTY when no group has min_count events. */
+int nk_nap_finalize(const nk_nap_sums *s, const nk_nap_finalize_opts *o, nk_nap_result *out);
+void nk_nap_result_free(nk_nap_result *r);
+/* Writes dir/layer_NN.npy, layer_NN_sem.npy, layer_NN_flat.npy (NN = layer
+ * index), groups.txt (kept groups, one per line) and naps.json (groups,
+ * counts, dropped groups, layers and shapes, every setting, the identity and
+ * `extra`: a JSON object text or NULL). */
+int nk_nap_result_save(const nk_nap_result *r, const nk_nap_sums *s, const nk_nap_finalize_opts *o,
+                       const char *extra, const char *dir);
+
+#endif

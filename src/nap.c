@@ -1,0 +1,223 @@
+/* NAP accumulation: an utterance's events → windows → partial sums, and the
+ * driver that runs utterances on threads and adds them in order. */
+#include "nap_worker.h"
+
+#include "napkit/error.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const nk_nap_mode_names[] = {"act", "gxa", "absgxa", "gradmask", NULL};
+const char *const nk_nap_center_names[] = {"peak", "span", "grad", NULL};
+const char *const nk_nap_target_names[] = {"logit", "logprob", NULL};
+
+void nk_nap_worker_free(nk_nap_worker *w) {
+    if (!w) return;
+    for (int l = 0; w->g && l < w->arch->n_layers; l++) free(w->g[l]);
+    nk_workspace_free(w->ws);
+    free(w->lo), free(w->hi), free(w->g), free(w->gz), free(w->scratch), free(w->column), free(w->part);
+    free(w->n_events), free(w->touched), free(w->is_touched);
+    free(w);
+}
+
+int nk_nap_worker_new(const nk_model *m, const nk_nap_sums *s, nk_nap_worker **out) {
+    *out = NULL;
+    const nk_arch *a = nk_model_arch(m);
+    const int L = a->n_layers, G = s->G;
+    for (int i = 0; i < s->cfg.n_layers; i++)
+        if (s->cfg.layers[i] >= L || s->channels[i] != a->layers[s->cfg.layers[i]].out)
+            return nk_fail(NK_ERR_ARG, "naps: the sums do not fit model %s (layer %d)", a->name, s->cfg.layers[i]);
+    nk_nap_worker *w = calloc(1, sizeof *w);
+    int *width = malloc(L * sizeof *width);
+    int ok = w && width;
+    if (ok) {
+        w->model = m, w->arch = a, w->sums = s;
+        w->frame_seconds = (double)a->frontend.hop / a->frontend.sample_rate;
+        w->lo = calloc(L, sizeof *w->lo), w->hi = calloc(L, sizeof *w->hi), w->g = calloc(L, sizeof *w->g);
+        w->part = calloc((size_t)G * s->block, sizeof *w->part);
+        w->column = malloc(2 * (size_t)a->n_classes * sizeof *w->column);
+        w->n_events = calloc(G, sizeof *w->n_events);
+        w->touched = malloc(G * sizeof *w->touched), w->is_touched = calloc(G, 1);
+        ok = w->lo && w->hi && w->g && w->part && w->column && w->n_events && w->touched && w->is_touched &&
+             !nk_workspace_new(m, &w->ws);
+    }
+    if (ok) {
+        nap_cone_widths(a, width);
+        size_t gz = 0, scratch = 0;
+        for (int l = 0; ok && l < L; l++) {
+            size_t n = (size_t)a->layers[l].out * width[l];
+            ok = (w->g[l] = malloc((n > (size_t)a->n_classes ? n : (size_t)a->n_classes) * sizeof(float))) != NULL;
+            if (n > gz) gz = n;
+            size_t sc = nk_conv1d_scratch(&a->layers[l], width[l]);
+            if (sc > scratch) scratch = sc;
+        }
+        ok = ok && (w->gz = malloc(gz * sizeof(float))) && (w->scratch = malloc((scratch + 1) * sizeof(float)));
+    }
+    free(width);
+    if (!ok) {
+        nk_nap_worker_free(w);
+        return nk_fail(NK_ERR_NOMEM, "naps: out of memory for a worker");
+    }
+    *out = w;
+    return NK_OK;
+}
+
+nk_workspace *nk_nap_worker_ws(nk_nap_worker *w) { return w->ws; }
+
+/* Frame of layer l (total stride S) for time tau; INT_MIN-ish when far outside. */
+static long frame_of(const nk_nap_worker *w, int l, double tau) {
+    double f = floor(tau / (w->frame_seconds * nk_arch_total_stride(w->arch, l)) + 0.5);
+    return f < -1e9 ? -1000000000L : f > 1e9 ? 1000000000L : (long)f;
+}
+
+/* The gradient of the current cone at (c, u) of layer l (zero outside the cone). */
+static inline float cone_at(const nk_nap_worker *w, int l, int c, long u) {
+    if (u < w->lo[l] || u >= w->hi[l]) return 0;
+    return w->g[l][(size_t)c * (w->hi[l] - w->lo[l]) + (u - w->lo[l])];
+}
+
+/* GradNAP centre: the frame of the span with the largest Σ_c |∂y/∂A · A| (first on ties). */
+static long grad_centre(const nk_nap_worker *w, int l, const nk_nap_event *e, long fallback) {
+    const int Tl = nk_ws_frames(w->ws, l), C = w->arch->layers[l].out;
+    const float *A = nk_ws_act(w->ws, l);
+    long u0 = frame_of(w, l, e->start), u1 = frame_of(w, l, e->end);
+    if (u1 <= u0) u1 = u0 + 1;
+    if (u0 < w->lo[l]) u0 = w->lo[l];
+    if (u1 > w->hi[l]) u1 = w->hi[l];
+    long best = fallback;
+    double best_r = -1;
+    for (long u = u0; u < u1 && u < Tl; u++) {
+        double r = 0;
+        for (int c = 0; c < C; c++) r += fabs((double)cone_at(w, l, c, u) * A[(size_t)c * Tl + u]);
+        if (r > best_r) best_r = r, best = u;
+    }
+    return best;
+}
+
+/* Adds one event's window of the i-th chosen layer to block (count, sum, sumsq). */
+static void add_window(nk_nap_worker *w, int i, const nk_nap_event *e, double *block) {
+    const nk_nap_config *cfg = &w->sums->cfg;
+    const int l = cfg->layers[i], Tl = nk_ws_frames(w->ws, l), C = w->sums->channels[i], win = cfg->window;
+    const size_t W = 2 * (size_t)win + 1;
+    const float *A = nk_ws_act(w->ws, l);
+    long u = frame_of(w, l, e->peak);
+    if (cfg->center == NK_NAP_CENTER_SPAN) { /* the middle frame of [start, end), the earlier of two */
+        long f0 = frame_of(w, l, e->start), f1 = frame_of(w, l, e->end);
+        u = f1 > f0 ? f0 + (f1 - f0 - 1) / 2 : f0;
+    }
+    if (cfg->center == NK_NAP_CENTER_GRAD) u = grad_centre(w, l, e, u);
+    long d0 = -u > -win ? -u : -win, d1 = Tl - 1 - u < win ? Tl - 1 - u : win; /* frames inside [0, Tl) */
+    double *count = block + w->sums->off[i], *sum = count + W, *sumsq = sum + (size_t)C * W;
+    for (long d = d0; d <= d1; d++) count[d + win] += 1;
+    for (int c = 0; c < C; c++) {
+        const float *row = A + (size_t)c * Tl;
+        for (long d = d0; d <= d1; d++) {
+            double a = row[u + d], v = a;
+            if (cfg->mode != NK_NAP_ACT) {
+                double g = cone_at(w, l, c, u + d);
+                v = cfg->mode == NK_NAP_GXA ? a * g : cfg->mode == NK_NAP_ABSGXA ? a * fabs(g) : g > 0 ? a : 0;
+            }
+            sum[(size_t)c * W + d + win] += v;
+            sumsq[(size_t)c * W + d + win] += v * v;
+        }
+    }
+}
+
+int nk_nap_worker_utterance(nk_nap_worker *w, const float *x, int T, const nk_nap_event *ev, int n) {
+    const nk_nap_sums *s = w->sums;
+    const nk_nap_config *cfg = &s->cfg;
+    for (int j = 0; j < w->n_touched; j++) {
+        int g = w->touched[j];
+        memset(w->part + g * s->block, 0, s->block * sizeof *w->part);
+        w->n_events[g] = 0, w->is_touched[g] = 0;
+    }
+    w->n_touched = 0, w->skipped = 0;
+    int rc = nk_model_forward(w->model, w->ws, x, T);
+    if (rc) return rc;
+    const int L = w->arch->n_layers, TL = nk_ws_frames(w->ws, L - 1);
+    const int need_grad = cfg->mode != NK_NAP_ACT || cfg->center == NK_NAP_CENTER_GRAD;
+    for (int j = 0; j < n; j++) {
+        const nk_nap_event *e = &ev[j];
+        if (e->group < 0 || e->group >= s->G)
+            return nk_fail(NK_ERR_ARG, "naps: event %d has group %d of %d", j, e->group, s->G);
+        long t = frame_of(w, L - 1, e->peak);
+        if (t < 0 || t >= TL || !(e->start <= e->peak && e->peak <= e->end)) {
+            w->skipped++; /* beyond the utterance's end: a stale or mismatched alignment */
+            continue;
+        }
+        if (need_grad) {
+            const float *const *g;
+            const int *lo, *hi;
+            if (e->target < 0 || e->target >= w->arch->n_classes) {
+                w->skipped++;
+                continue;
+            }
+            if ((rc = nk_nap_cone_grad(w, e->target, (int)t, cfg->target, cfg->layers[0], &g, &lo, &hi))) return rc;
+        }
+        double *block = w->part + e->group * s->block;
+        for (int i = 0; i < cfg->n_layers; i++) add_window(w, i, e, block);
+        if (!w->is_touched[e->group]) w->is_touched[e->group] = 1, w->touched[w->n_touched++] = e->group;
+        w->n_events[e->group]++;
+    }
+    return NK_OK;
+}
+
+int nk_nap_sums_add(nk_nap_sums *s, nk_nap_worker *w, const char *id) {
+    if (w->sums != s && (w->sums->G != s->G || w->sums->block != s->block))
+        return nk_fail(NK_ERR_ARG, "naps: the worker was made for other sums");
+    int rc = nap_sums_add_utt(s, id, w->skipped);
+    if (rc) return rc;
+    /* In group order, so the additions do not depend on the order events came in. */
+    for (int g = 0; g < s->G; g++)
+        if (w->is_touched[g]) nap_sums_add_block(s, g, w->part + g * s->block, w->n_events[g]);
+    return NK_OK;
+}
+
+int nk_nap_run(const nk_model *m, nk_nap_sums *s, const nk_nap_utt *u, size_t n, int threads,
+               nk_nap_callback cb, void *ctx) {
+    if (threads < 1) threads = 1;
+    if ((size_t)threads > n) threads = n > 0 ? (int)n : 1;
+    nk_nap_worker **w = calloc(threads, sizeof *w);
+    if (!w) return nk_fail(NK_ERR_NOMEM, "naps: out of memory");
+    int rc = NK_OK, stop = 0;
+    for (int i = 0; !rc && i < threads; i++) rc = nk_nap_worker_new(m, s, &w[i]);
+    size_t done = 0;
+    char *fail_msg = NULL; /* errors are thread-local: carried out of the parallel region */
+    const int blas_threads = openblas_get_num_threads();
+    if (threads > 1) openblas_set_num_threads(1); /* one BLAS thread per worker */
+    if (!rc) {
+#pragma omp parallel for ordered schedule(dynamic, 1) num_threads(threads)
+        for (size_t i = 0; i < n; i++) {
+            nk_nap_worker *me = w[omp_get_thread_num()];
+            int stopping, urc = 0;
+#pragma omp atomic read
+            stopping = stop;
+            char *err = NULL;
+            if (!stopping && (urc = nk_nap_worker_utterance(me, u[i].x, u[i].T, u[i].ev, u[i].n_ev)))
+                err = strdup(nk_last_error());
+#pragma omp ordered
+            if (!stop) {
+                int arc = urc ? 0 : nk_nap_sums_add(s, me, u[i].id);
+                done++;
+                if (arc) rc = arc, fail_msg = strdup(nk_last_error());
+                else if (cb && cb(ctx, done, &u[i], urc ? (err ? err : "unknown error") : NULL))
+                    rc = NK_ERR_INTERRUPTED, fail_msg = NULL;
+                if (rc) {
+#pragma omp atomic write
+                    stop = 1;
+                }
+            }
+            free(err);
+        }
+    }
+    if (rc == NK_ERR_INTERRUPTED) nk_fail(rc, "naps: stopped after %zu utterances", done);
+    else if (rc && fail_msg) nk_fail(rc, "%s", fail_msg);
+    free(fail_msg);
+    if (threads > 1) openblas_set_num_threads(blas_threads);
+    for (int i = 0; i < threads; i++) nk_nap_worker_free(w[i]);
+    free(w);
+    return rc;
+}
