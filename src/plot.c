@@ -278,7 +278,8 @@ static int png_text_chunk(plot_str *b, const char *key, const char *text) {
 }
 
 static int write_png(plot_fig *f, const char *path, const char *title, const char *meta) {
-    double scale = f->st.dpi / 72.0;
+    /* cairo images stop at 32767 pixels a side: very long figures get fewer dpi. */
+    double scale = fmin(f->st.dpi / 72.0, 32000 / fmax(f->w, f->h));
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)ceil(f->w * scale), (int)ceil(f->h * scale));
     /* White first: rounding the size up can leave a pixel row the figure does not cover. */
     cairo_t *bg = cairo_create(s);

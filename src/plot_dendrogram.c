@@ -143,12 +143,13 @@ int nk_plot_dendrogram(const double *Z, int n, const char *const *labels, const 
     double axis_room = f * 6.5, leaf_room = f * 0.5 + strip + labw;
     int left = o.orientation == NK_DENDRO_LEFT;
     double W = st.width, H = st.height;
+    /* Automatic sizes stop at 200 in; beyond that labels thin out instead. */
     if (left) {
-        if (!(W > 0)) W = fmax(240, axis_room + 150 + leaf_room + legw + f);
-        if (!(H > 0)) H = top + n * f * 1.25 + f * 4.5;
+        if (!(W > 0)) W = fmin(14400, fmax(240, axis_room + 150 + leaf_room + legw + f));
+        if (!(H > 0)) H = fmin(14400, top + n * f * 1.25 + f * 4.5);
     } else {
-        if (!(W > 0)) W = fmax(240, axis_room + n * f * 1.25 + f + legw);
-        if (!(H > 0)) H = top + 150 + leaf_room + f;
+        if (!(W > 0)) W = fmin(14400, fmax(240, axis_room + n * f * 1.25 + f + legw));
+        if (!(H > 0)) H = fmin(14400, top + 150 + leaf_room + f);
     }
     if (!rc) rc = plot_begin(&fig, "dendrogram", W, H, &st);
     if (rc) {

@@ -71,7 +71,8 @@ int nk_cophenet(const double *Z, int n, const double *D, double *coph, double *c
 
 /* Reorders Z in place (swapping the children of some rows) so that the sum of
  * distances between adjacent leaves is minimal: Bar-Joseph, Gifford and
- * Jaakkola (2001), as scipy optimal_leaf_ordering. O(n³) time, O(n²) memory. */
+ * Jaakkola (2001), as scipy optimal_leaf_ordering. O(n³) time (3 s for n = 2000),
+ * 24·n² bytes of memory. */
 int nk_optimal_leaf_ordering(double *Z, int n, const double *D);
 
 /* Flat clusters (labels is (n), values 1 … K): at most k clusters (fcluster
