@@ -2,28 +2,7 @@
 # napkit model / forward / grad end to end: exit codes, messages naming the
 # file, output files and their shapes. Prints "N passed, N failed" last.
 set -u
-napkit=${NAPKIT:-build/napkit}
-tmp=$(mktemp -d /tmp/napkit-cli-model.XXXXXX)
-passed=0; failed=0
-
-# expect NAME WANT_EXIT PATTERN -- CMD...: runs CMD, checks its exit code and
-# that PATTERN (grep -E) occurs in its stdout+stderr.
-expect() {
-  local name=$1 want=$2 pattern=$3; shift 4
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -eq "$want" ] && grep -qE -- "$pattern" <<< "$out"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL $name: exit $rc (want $want); output: $(printf '%s' "$out" | head -c 300)" >&2
-  fi
-}
-# shape NAME FILE SHAPE: the .npy header holds 'shape': SHAPE.
-shape() {
-  if head -c 128 "$2" 2>/dev/null | grep -qF "'shape': $3"; then passed=$((passed + 1)); else
-    failed=$((failed + 1)); echo "FAIL $1: $2 lacks shape $3" >&2; fi
-}
+source "$(dirname "$0")/clilib.sh"
 
 sig=tests/fixtures/frontend/signal.wav   # 5 s: 501 frames; small.json gives 250 output frames
 m=$tmp/small.safetensors
@@ -52,9 +31,11 @@ shape forward-log-probs $tmp/fw/log_probs.npy '(29, 250)'
 shape forward-layer0 $tmp/fw/layer_00.npy '(128, 250)'
 shape forward-layer8 $tmp/fw/layer_08.npy '(256, 250)'
 shape forward-features $tmp/fw/features.npy '(40, 501)'
-[ -f $tmp/fw/transcript.txt ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL transcript" >&2; }
+[ -f $tmp/fw/transcript.txt ]
+check "transcript" $?
 expect forward-features 0 '' -- $napkit forward --model $m --features $tmp/fw/features.npy -o $tmp/fw2
-cmp -s $tmp/fw/logits.npy $tmp/fw2/logits.npy && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL audio and features runs differ" >&2; }
+cmp -s $tmp/fw/logits.npy $tmp/fw2/logits.npy
+check "audio and features runs differ" $?
 expect forward-both-inputs 2 'either AUDIO or --features' -- $napkit forward --model $m $sig --features $tmp/fw/features.npy -o $tmp/x
 expect forward-wrong-features 1 'logits\.npy: features must have shape \(40, T\)' -- $napkit forward --model $m --features $tmp/fw/logits.npy -o $tmp/x
 head -c 5000 $m > $tmp/cut.safetensors
@@ -64,15 +45,14 @@ expect forward-weights-only 1 'not a napkit model' -- $napkit forward --model $t
 expect grad-ctc 0 '' -- $napkit grad --model $m --features $tmp/fw/features.npy --target-ctc "Hello, World" -o $tmp/g
 shape grad-input $tmp/g/input_grad.npy '(40, 501)'
 shape grad-layer10 $tmp/g/layer_10_grad.npy '(29, 250)'
-grep -qE '^[0-9]+\.[0-9]+' $tmp/g/loss.txt && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL loss.txt" >&2; }
+grep -qE '^[0-9]+\.[0-9]+' $tmp/g/loss.txt
+check "loss.txt" $?
 expect grad-logit 0 '' -- $napkit grad --model $m $sig --target-logit 3:100 --rule guided -o $tmp/g2
-[ ! -e $tmp/g2/loss.txt ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL loss.txt for a logit target" >&2; }
+[ ! -e $tmp/g2/loss.txt ]
+check "loss.txt for a logit target" $?
 expect grad-logit-range 1 'outside the logits \(29 classes, 250 frames\)' -- $napkit grad --model $m $sig --target-logit 3:250 -o $tmp/x
 expect grad-logit-syntax 2 'wants K:T' -- $napkit grad --model $m $sig --target-logit 3 -o $tmp/x
 expect grad-two-targets 2 'exactly one of' -- $napkit grad --model $m $sig --target-logit 3:1 --target-ctc a -o $tmp/x
 expect grad-bad-text 1 'target-ctc "3 cats": .*digit' -- $napkit grad --model $m $sig --target-ctc "3 cats" -o $tmp/x
 expect grad-bad-rule 2 'gradient.guided' -- $napkit grad --model $m $sig --target-logit 3:1 --rule lrp -o $tmp/x
-ls -R $tmp | grep -q '\.tmp\.' && { failed=$((failed + 1)); echo "FAIL temporary files left behind" >&2; } || passed=$((passed + 1))
-
-rm -rf "$tmp"
-echo "$passed passed, $failed failed"
+cli_done
