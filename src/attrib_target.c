@@ -4,6 +4,7 @@
 
 #include "napkit/ctc.h"
 #include "napkit/error.h"
+#include "napkit/text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -46,6 +47,23 @@ void nk_target_clear(nk_target *tg) {
     free(tg->labels);
     tg->labels = NULL;
     tg->n_labels = 0;
+}
+
+int nk_target_labels(const nk_arch *a, const char *text, int **labels, int *U) {
+    *labels = NULL, *U = 0;
+    if (a->blank != 0)
+        return nk_fail(NK_ERR_ARG, "%s: transcripts need the blank at class 0 (it is %d)", a->name, a->blank);
+    nk_alphabet *alpha;
+    int rc = nk_alphabet_new((const char *const *)a->alphabet, a->n_classes, &alpha);
+    if (rc) return rc;
+    char *norm = NULL;
+    if (!(rc = nk_text_normalize(alpha, text, &norm)) && !(*labels = malloc((strlen(norm) + 1) * sizeof **labels)))
+        rc = nk_fail(NK_ERR_NOMEM, "transcript: out of memory");
+    if (!rc) rc = nk_alphabet_encode(alpha, norm, *labels, U);
+    if (rc) free(*labels), *labels = NULL;
+    free(norm);
+    nk_alphabet_free(alpha);
+    return rc;
 }
 
 /* The n-th token of the greedy path: runs of one non-blank argmax class

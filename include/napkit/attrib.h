@@ -20,6 +20,7 @@
 #define NAPKIT_ATTRIB_H
 
 #include "napkit/model.h"
+#include "napkit/textgrid.h"
 
 #include <stdint.h>
 
@@ -62,6 +63,9 @@ int nk_target_parse(const char *spec, nk_target *out);
 int nk_target_resolve(const nk_model *m, nk_workspace *ws, const float *x, int T, const int *labels,
                       int U, nk_target *tg);
 void nk_target_clear(nk_target *tg);
+/* A transcript as labels over the model's alphabet (normalized first; the
+ * blank must be class 0). *labels is malloc'd (U entries). */
+int nk_target_labels(const nk_arch *a, const char *text, int **labels, int *U);
 /* y of the forward pass held in ws (a resolved target). */
 double nk_target_value(const nk_workspace *ws, const nk_target *tg);
 /* Seeds y on the forward pass held in ws and runs the backward pass (all
@@ -144,6 +148,14 @@ int nk_attr_occlusion(const nk_model *m, nk_workspace *ws, const float *x, int T
  * rel is (F, T). *lost receives ΣR(top) − ΣR(X) (may be NULL). */
 int nk_lrp(const nk_model *m, nk_workspace *ws, const nk_target *tg, nk_attr_method rule,
            const nk_attr_options *o, float *rel, double *lost);
+
+/* The attribution figure (path as in plot.h: .pdf/.svg/.png, or a stem for all
+ * three): X (F, T) as a spectrogram; the map (rows = F: (F, T); rows = 1: a
+ * time profile (T)) over a grey copy of it, red > 0 > blue; then each tier of
+ * `tiers` (NULL: none) and a time axis at frame_s seconds per frame. title and
+ * settings (the command line, for the metadata) may be NULL. */
+int nk_attr_plot(const float *x, int F, int T, const float *map, int rows, double frame_s, const nk_textgrid *tiers,
+                 const char *title, const char *settings, const char *path);
 
 /* A standard normal draw from a splitmix64 stream (seeded noise for SmoothGrad
  * and feature visualization). */
