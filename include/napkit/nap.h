@@ -26,6 +26,8 @@
 #ifndef NAPKIT_NAP_H
 #define NAPKIT_NAP_H
 
+#include "napkit/dataset.h"
+#include "napkit/events.h"
 #include "napkit/model.h"
 
 #include <stddef.h>
@@ -136,6 +138,13 @@ typedef int (*nk_nap_callback)(void *ctx, size_t done, const nk_nap_utt *u, cons
  * it. A failing utterance is reported to cb and skipped. */
 int nk_nap_run(const nk_model *m, nk_nap_sums *s, const nk_nap_utt *u, size_t n, int threads,
                nk_nap_callback cb, void *ctx);
+
+/* Letter events of every utterance of d from the model's own CTC forced
+ * alignment against its transcript (nk_events_from_alignment; the word
+ * separator " " gives no event), on `threads` threads, in dataset order.
+ * Utterances whose alignment is infeasible (or whose forward pass fails) give
+ * no events and are listed in out->skipped as "ID: reason". */
+int nk_nap_letter_events(const nk_model *m, const nk_dataset *d, int threads, nk_events *out);
 
 /* ---- finalize: means, SEM, normalization, time-independent profiles ---- */
 

@@ -1,0 +1,422 @@
+/* napkit naps: NAPs / GradNAPs of a model over a corpus, per group and layer. */
+#include "naps_cli.h"
+
+#include "napkit/napkit.h"
+
+#include <cJSON.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char cmd_naps_summary[] = "neuron activation profiles (NAPs, GradNAPs) per phoneme/letter and layer";
+
+static const char usage[] =
+    "usage: napkit naps --model M [--align DIR] CORPUS... -o OUT [options]\n"
+    "  --align DIR                events from DIR/events.jsonl; without it, letter events from\n"
+    "                             the model's own CTC forced alignment of each transcript\n"
+    "  --group phoneme|letter|class|word  what to average over (default phoneme with --align,\n"
+    "                             letter without)\n"
+    "  --layers all|0,3,9         layers (default all)\n"
+    "  --mode act|gxa|absgxa|gradmask  plain NAP or gradient-adjusted (default act)\n"
+    "  --target logit|logprob     score whose gradient gxa uses (default logit)\n"
+    "  --window W                 offsets -W..W frames around each event (default 15)\n"
+    "  --center peak|span|grad    window centre (default peak)\n" NAPS_FINALIZE_USAGE
+    "  --threads N                utterances in parallel (default 1)\n"
+    "  --resume                   continue from OUT/naps.shard, skipping its utterances\n"
+    "  --checkpoint SEC           save OUT/naps.shard this often (default 30)\n"
+    "  --max-utterances N         the first N of each corpus\n"
+    "Writes OUT/layer_NN.npy (G, C, 2W+1) means, layer_NN_sem.npy, layer_NN_flat.npy (G, C),\n"
+    "groups.txt, naps.json and naps.shard (the sums, for --resume and 'napkit merge').\n"
+    "Ctrl-C or kill saves the shard; run again with --resume to continue.\n";
+
+enum { G_PHONEME, G_LETTER, G_CLASS, G_WORD };
+static const char *const group_names[] = {"phoneme", "letter", "class", "word", NULL};
+static const nk_event_tier group_tier[] = {NK_EVENT_PHONES, NK_EVENT_LETTERS, NK_EVENT_PHONES, NK_EVENT_WORDS};
+
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig) { interrupted = sig; }
+
+/* ---- shared with napkit merge (naps_cli.h) ---- */
+
+int naps_finalize_flag(const char *cmd, int opt, const char *arg, nk_nap_finalize_opts *o) {
+    int v, bad = 0;
+    switch (opt) {
+    case NAPS_O_NORM: bad = cli_choice(cmd, "--normalize", arg, nk_nap_norm_names, &v), o->normalize = v; break;
+    case NAPS_O_FLAT: bad = cli_choice(cmd, "--flat", arg, nk_nap_flat_names, &v), o->flat = v; break;
+    case NAPS_O_MINCOUNT: bad = cli_int(cmd, "--min-count", arg, 1, 2000000000, &v), o->min_count = v; break;
+    case NAPS_O_BASELINE: {
+        char extra;
+        if (sscanf(arg, "%d:%d%c", &o->baseline_from, &o->baseline_to, &extra) != 2)
+            return cli_usage_error(cmd, "--baseline expects A:B offsets, e.g. -15:-10 (got '%s')", arg);
+        o->baseline = 1;
+        break;
+    }
+    }
+    return bad;
+}
+
+char *naps_shard_path(const char *out) { return nk_path_join(out, "naps.shard"); }
+
+int naps_write_outputs(const char *cmd, const nk_nap_sums *s, const nk_nap_finalize_opts *o, const char *extra,
+                       const char *out) {
+    char *shard = naps_shard_path(out);
+    int rc = nk_mkdirs(out);
+    if (!rc) rc = shard ? nk_nap_sums_write(s, shard) : nk_fail(NK_ERR_NOMEM, "out of memory");
+    free(shard);
+    nk_nap_result r;
+    if (!rc) rc = nk_nap_finalize(s, o, &r);
+    if (rc) return cli_fail(cmd);
+    if (r.n_dropped) {
+        fprintf(stderr, "napkit %s: dropped %d group%s with fewer than %lld events:", cmd, r.n_dropped,
+                r.n_dropped == 1 ? "" : "s", (long long)o->min_count);
+        for (int k = 0; k < r.n_dropped; k++)
+            fprintf(stderr, " %s (%lld)", nk_nap_sums_group(s, r.dropped[k]),
+                    (long long)nk_nap_sums_n_events(s, r.dropped[k]));
+        fputc('\n', stderr);
+    }
+    rc = nk_nap_result_save(&r, s, o, extra, out);
+    if (!rc && cli_show_progress)
+        fprintf(stderr, "napkit %s: %d groups, %d layers, %zu utterances → %s\n", cmd, r.G, r.n_layers,
+                nk_nap_sums_n_utts(s), out);
+    nk_nap_result_free(&r);
+    return rc ? cli_fail(cmd) : EXIT_OK;
+}
+
+/* ---- naps ---- */
+
+/* "all" or a comma list of layer indices → sorted, unique. */
+static int parse_layers(const char *arg, int L, int **layers, int *n) {
+    *layers = malloc(sizeof(int) * (L > 0 ? L : 1));
+    *n = 0;
+    if (!*layers) return nk_fail(NK_ERR_NOMEM, "out of memory");
+    if (!strcmp(arg, "all")) {
+        for (int l = 0; l < L; l++) (*layers)[(*n)++] = l;
+        return NK_OK;
+    }
+    unsigned char *seen = calloc(L > 0 ? L : 1, 1);
+    const char *p = arg;
+    int rc = seen ? NK_OK : nk_fail(NK_ERR_NOMEM, "out of memory");
+    while (!rc && *p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || (*end && *end != ','))
+            rc = nk_fail(NK_ERR_ARG, "--layers: '%s' is not 'all' or a list like 0,3,9", arg);
+        else if (v < 0 || v >= L)
+            rc = nk_fail(NK_ERR_ARG, "--layers: layer %ld is out of range (the model has layers 0 to %d)", v, L - 1);
+        else seen[v] = 1;
+        p = *end ? end + 1 : end;
+    }
+    for (int l = 0; !rc && l < L; l++)
+        if (seen[l]) (*layers)[(*n)++] = l;
+    free(seen);
+    return rc;
+}
+
+typedef struct {
+    const char *id;
+    size_t index;
+} utt_key;
+
+static int cmp_key(const void *a, const void *b) { return strcmp(((const utt_key *)a)->id, ((const utt_key *)b)->id); }
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int alphabet_index(const nk_arch *a, const char *s) {
+    for (int k = 0; s && k < a->n_classes; k++)
+        if (k != a->blank && !strcmp(a->alphabet[k], s)) return k;
+    return -1;
+}
+
+/* Events resolved for the run: groups (sorted names) and per-utterance event lists. */
+typedef struct {
+    char **groups;
+    int G;
+    nk_nap_event **ev; /* (n_utts) */
+    int *n_ev;
+} resolved;
+
+static void resolved_free(resolved *r, size_t n) {
+    for (int g = 0; g < r->G; g++) free(r->groups[g]);
+    for (size_t i = 0; r->ev && i < n; i++) free(r->ev[i]);
+    free(r->groups), free(r->ev), free(r->n_ev);
+}
+
+static void list_some(const char *cmd, const char *what, char *const *items, size_t n) {
+    if (!n) return;
+    fprintf(stderr, "napkit %s: %s: %zu\n", cmd, what, n);
+    for (size_t i = 0; i < n && i < 10; i++) fprintf(stderr, "  %s\n", items[i]);
+    if (n > 10) fprintf(stderr, "  … and %zu more\n", n - 10);
+}
+
+/* Matches events to the dataset's utterances and groups them. */
+static int resolve_events(const char *cmd, const nk_events *e, int kind, const nk_arch *arch, const nk_dataset *d,
+                          resolved *r) {
+    const size_t n = nk_dataset_size(d);
+    memset(r, 0, sizeof *r);
+    utt_key *keys = malloc(sizeof *keys * (n + 1));
+    int *match = malloc(sizeof *match * (e->n + 1)); /* dataset index per event, −1: none */
+    char **names = malloc(sizeof *names * (e->n + 1));
+    char **missing = malloc(sizeof *missing * (e->n + 1));
+    r->ev = calloc(n + 1, sizeof *r->ev), r->n_ev = calloc(n + 1, sizeof *r->n_ev);
+    if (!keys || !match || !names || !missing || !r->ev || !r->n_ev) {
+        free(keys), free(match), free(names), free(missing);
+        return nk_fail(NK_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) keys[i] = (utt_key){nk_dataset_get(d, i)->id, i};
+    qsort(keys, n, sizeof *keys, cmp_key);
+    size_t n_names = 0, n_missing = 0, n_tier = 0, no_class = 0;
+    for (size_t j = 0; j < e->n; j++) {
+        const nk_event *v = &e->ev[j];
+        match[j] = -1;
+        if (v->tier != group_tier[kind]) continue;
+        n_tier++;
+        const char *label = kind == G_CLASS ? v->cls : v->label;
+        if (!label) {
+            no_class++;
+            continue;
+        }
+        utt_key k = {v->utt, 0}, *hit = bsearch(&k, keys, n, sizeof *keys, cmp_key);
+        if (!hit) {
+            missing[n_missing++] = v->utt;
+            continue;
+        }
+        match[j] = (int)hit->index;
+        r->n_ev[hit->index]++;
+        names[n_names++] = (char *)label;
+    }
+    int rc = NK_OK;
+    if (n_tier == 0) rc = nk_fail(NK_ERR_EMPTY, "the events hold no %s events", nk_event_tier_names[group_tier[kind]]);
+    else if (n_names == 0)
+        rc = nk_fail(NK_ERR_EMPTY, "none of the %zu %s events refers to an utterance of the corpus (e.g. %s)", n_tier,
+                     nk_event_tier_names[group_tier[kind]], n_missing ? missing[0] : "-");
+    if (n_missing) { /* a clear warning, once per utterance */
+        qsort(missing, n_missing, sizeof *missing, cmp_str);
+        size_t u = 0;
+        for (size_t j = 0; j < n_missing; j++)
+            if (!u || strcmp(missing[u - 1], missing[j])) missing[u++] = missing[j];
+        char what[128];
+        snprintf(what, sizeof what, "%zu events skipped: their utterance is not in the corpus; utterances", n_missing);
+        list_some(cmd, what, missing, u);
+    }
+    if (no_class) fprintf(stderr, "napkit %s: %zu events without a \"class\" skipped\n", cmd, no_class);
+    /* groups: the distinct labels, sorted */
+    qsort(names, n_names, sizeof *names, cmp_str);
+    r->groups = malloc(sizeof *r->groups * (n_names + 1));
+    for (size_t j = 0; !rc && j < n_names; j++)
+        if (!r->G || strcmp(r->groups[r->G - 1], names[j])) r->groups[r->G++] = strdup(names[j]);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (r->n_ev[i] && !(r->ev[i] = malloc(sizeof **r->ev * r->n_ev[i]))) rc = nk_fail(NK_ERR_NOMEM, "out of memory");
+    memset(r->n_ev, 0, sizeof *r->n_ev * n);
+    for (size_t j = 0; !rc && j < e->n; j++) {
+        if (match[j] < 0) continue;
+        const nk_event *v = &e->ev[j];
+        const char *label = kind == G_CLASS ? v->cls : v->label;
+        char **g = bsearch(&label, r->groups, r->G, sizeof *r->groups, cmp_str);
+        const char *letter = v->tier == NK_EVENT_LETTERS ? v->label : v->letter;
+        r->ev[match[j]][r->n_ev[match[j]]++] =
+            (nk_nap_event){(int)(g - r->groups), v->start, v->end, v->peak, alphabet_index(arch, letter)};
+    }
+    free(keys), free(match), free(names), free(missing);
+    return rc;
+}
+
+/* FNV-1a of the parameters: which weights made the profiles. */
+static void model_hash(nk_model *m, char hex[17]) {
+    const unsigned char *p = (const unsigned char *)nk_model_params(m);
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < nk_model_param_count(m) * sizeof(float); i++) h = (h ^ p[i]) * 1099511628211u;
+    snprintf(hex, 17, "%016llx", (unsigned long long)h);
+}
+
+typedef struct {
+    nk_progress *progress;
+    nk_nap_sums *sums;
+    const char *shard;
+    double checkpoint, last, seconds, frame_seconds;
+    size_t n_failed;
+} run_ctx;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static int after_utterance(void *ctx, size_t done, const nk_nap_utt *u, const char *failed) {
+    run_ctx *c = ctx;
+    if (failed) {
+        if (c->n_failed++ < 10) fprintf(stderr, "\nnapkit naps: skipped utterance %s: %s\n", u->id, failed);
+    } else {
+        c->seconds += u->T * c->frame_seconds;
+    }
+    nk_progress_update(c->progress, done, c->seconds, NULL);
+    if (c->checkpoint > 0 && now() - c->last >= c->checkpoint) {
+        if (nk_nap_sums_write(c->sums, c->shard))
+            fprintf(stderr, "\nnapkit naps: checkpoint failed: %s\n", nk_last_error());
+        c->last = now();
+    }
+    return interrupted != 0;
+}
+
+typedef struct {
+    const char *model, *align, *out;
+    int kind, threads, resume, max_u;
+    const char *layers;
+    double checkpoint;
+    nk_nap_config cfg;
+    nk_nap_finalize_opts fin;
+} naps_args;
+
+static int run(const naps_args *a, char *const *corpora, int n_corpora, int argc, char **argv) {
+    const char *cmd = "naps";
+    nk_model *m = NULL;
+    nk_dataset *d = NULL;
+    nk_events ev = {0};
+    resolved r = {0};
+    nk_nap_sums *s = NULL;
+    nk_nap_utt *u = NULL;
+    char *identity = NULL, *extra = NULL, *shard = naps_shard_path(a->out);
+    nk_nap_config cfg = a->cfg;
+    int rc = EXIT_OK;
+    if (nk_model_load(a->model, &m)) return free(shard), cli_fail(cmd);
+    const nk_arch *arch = nk_model_arch(m);
+    if (parse_layers(a->layers, arch->n_layers, &cfg.layers, &cfg.n_layers)) rc = cli_fail(cmd);
+    cli_data_options o = {0, 0, (size_t)a->max_u, a->threads};
+    if (!rc) rc = cli_load_dataset(cmd, arch, corpora, n_corpora, &o, &d);
+    if (!rc && a->align) {
+        char *p = nk_path_join(a->align, "events.jsonl");
+        if (!p || nk_events_read(p, &ev)) rc = cli_fail(cmd);
+        else list_some(cmd, "malformed event lines skipped", ev.skipped, ev.n_skipped);
+        free(p);
+    } else if (!rc) {
+        if (nk_nap_letter_events(m, d, a->threads, &ev)) rc = cli_fail(cmd);
+        else list_some(cmd, "utterances without a forced alignment (skipped)", ev.skipped, ev.n_skipped);
+    }
+    if (!rc && resolve_events(cmd, &ev, a->kind, arch, d, &r)) rc = cli_fail(cmd);
+    if (!rc) {
+        char hash[17];
+        model_hash(m, hash);
+        cJSON *id = cJSON_CreateObject(), *ex = cJSON_CreateObject(), *specs = cJSON_CreateArray();
+        cJSON_AddStringToObject(id, "model_hash", hash);
+        cJSON_AddStringToObject(id, "arch", arch->name);
+        cJSON_AddStringToObject(id, "group", group_names[a->kind]);
+        cJSON_AddStringToObject(id, "events", a->align ? "events.jsonl" : "ctc-forced-alignment");
+        for (int i = 0; i < n_corpora; i++) cJSON_AddItemToArray(specs, cJSON_CreateString(corpora[i]));
+        cJSON_AddItemToObject(ex, "corpus", specs);
+        cJSON_AddNumberToObject(ex, "corpus_utterances", (double)nk_dataset_size(d));
+        cJSON_AddStringToObject(ex, "model", a->model);
+        if (a->align) cJSON_AddStringToObject(ex, "align", a->align);
+        char *line = nk_plot_command_line(argc, argv);
+        if (line) cJSON_AddStringToObject(ex, "command", line);
+        free(line);
+        identity = cJSON_PrintUnformatted(id), extra = cJSON_PrintUnformatted(ex);
+        cJSON_Delete(id), cJSON_Delete(ex);
+        if (nk_nap_sums_new(arch, &cfg, (const char *const *)r.groups, r.G, identity, &s)) rc = cli_fail(cmd);
+    }
+    if (!rc && a->resume) {
+        nk_nap_sums *old = NULL;
+        FILE *f = fopen(shard, "rb");
+        if (f) {
+            fclose(f);
+            if (nk_nap_sums_read(shard, &old) || nk_nap_sums_merge(s, old))
+                rc = cli_usage_error(cmd, "cannot resume from %s: %s", shard, nk_last_error());
+            else if (cli_show_progress)
+                fprintf(stderr, "napkit naps: resuming: %zu utterances already summed\n", nk_nap_sums_n_utts(s));
+            nk_nap_sums_free(old);
+        }
+    }
+    size_t n = 0, no_events = 0;
+    const size_t total = d ? nk_dataset_size(d) : 0;
+    if (!rc && !(u = calloc(total + 1, sizeof *u))) rc = cli_fail(cmd);
+    for (size_t i = 0; !rc && i < total; i++) {
+        const nk_example *x = nk_dataset_get(d, i);
+        if (!r.n_ev[i]) no_events++;
+        else if (!nk_nap_sums_has_utt(s, x->id)) u[n++] = (nk_nap_utt){x->id, x->x, x->T, r.ev[i], r.n_ev[i]};
+    }
+    if (!rc && no_events && cli_show_progress)
+        fprintf(stderr, "napkit naps: %zu utterances have no events\n", no_events);
+    if (!rc) {
+        run_ctx c = {nk_progress_new("naps", n, "s audio", cli_show_progress), s, shard, a->checkpoint, now(), 0,
+                     (double)arch->frontend.hop / arch->frontend.sample_rate, 0};
+        struct sigaction sa = {0}, old_int, old_term;
+        sa.sa_handler = on_signal;
+        sigaction(SIGINT, &sa, &old_int), sigaction(SIGTERM, &sa, &old_term);
+        int run_rc = nk_mkdirs(a->out);
+        if (!run_rc) run_rc = nk_nap_run(m, s, u, n, a->threads, after_utterance, &c);
+        sigaction(SIGINT, &old_int, NULL), sigaction(SIGTERM, &old_term, NULL);
+        nk_progress_finish(c.progress);
+        if (c.n_failed > 10) fprintf(stderr, "napkit naps: … and %zu more utterances skipped\n", c.n_failed - 10);
+        if (run_rc == NK_ERR_INTERRUPTED) {
+            rc = nk_nap_sums_write(s, shard) ? cli_fail(cmd) : EXIT_USER_ERROR;
+            if (rc == EXIT_USER_ERROR)
+                fprintf(stderr, "napkit naps: interrupted: %zu utterances saved in %s; run again with --resume\n",
+                        nk_nap_sums_n_utts(s), shard);
+        } else if (run_rc) {
+            rc = cli_fail(cmd);
+        }
+    }
+    if (!rc && nk_nap_sums_n_skipped_events(s))
+        fprintf(stderr, "napkit naps: %lld events skipped (beyond their utterance's end, or no target letter for %s)\n",
+                (long long)nk_nap_sums_n_skipped_events(s), nk_nap_mode_names[cfg.mode]);
+    if (!rc) rc = naps_write_outputs(cmd, s, &a->fin, extra, a->out);
+    free(u), free(identity), free(extra), free(shard), free(cfg.layers);
+    nk_nap_sums_free(s);
+    resolved_free(&r, total);
+    nk_events_free(&ev);
+    nk_dataset_free(d);
+    nk_model_free(m);
+    return rc;
+}
+
+int cmd_naps(int argc, char **argv) {
+    enum { O_MODEL = 256, O_ALIGN, O_GROUP, O_LAYERS, O_MODE, O_TARGET, O_WINDOW, O_CENTER, O_THREADS, O_RESUME,
+           O_CKPT, O_MAXU };
+    static const struct option opts[] = {
+        {"model", 1, 0, O_MODEL}, {"align", 1, 0, O_ALIGN}, {"group", 1, 0, O_GROUP}, {"layers", 1, 0, O_LAYERS},
+        {"mode", 1, 0, O_MODE}, {"target", 1, 0, O_TARGET}, {"window", 1, 0, O_WINDOW}, {"center", 1, 0, O_CENTER},
+        {"threads", 1, 0, O_THREADS}, {"resume", 0, 0, O_RESUME}, {"checkpoint", 1, 0, O_CKPT},
+        {"max-utterances", 1, 0, O_MAXU}, NAPS_FINALIZE_OPTIONS, {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *cmd = "naps";
+    naps_args a = {0};
+    a.kind = -1, a.threads = 1, a.checkpoint = 30, a.layers = "all";
+    a.cfg.window = 15;
+    nk_nap_finalize_opts_default(&a.fin);
+    int bad = 0, v;
+    for (int o; (o = getopt_long(argc, argv, "o:h", opts, NULL)) != -1 && !bad;) {
+        switch (o) {
+        case 'h': fputs(usage, stdout); return EXIT_OK;
+        case 'o': a.out = optarg; break;
+        case O_MODEL: a.model = optarg; break;
+        case O_ALIGN: a.align = optarg; break;
+        case O_GROUP: bad = cli_choice(cmd, "--group", optarg, group_names, &a.kind); break;
+        case O_LAYERS: a.layers = optarg; break;
+        case O_MODE: bad = cli_choice(cmd, "--mode", optarg, nk_nap_mode_names, &v), a.cfg.mode = v; break;
+        case O_TARGET: bad = cli_choice(cmd, "--target", optarg, nk_nap_target_names, &v), a.cfg.target = v; break;
+        case O_CENTER: bad = cli_choice(cmd, "--center", optarg, nk_nap_center_names, &v), a.cfg.center = v; break;
+        case O_WINDOW: bad = cli_int(cmd, "--window", optarg, 0, NK_NAP_MAX_WINDOW, &a.cfg.window); break;
+        case O_THREADS: bad = cli_int(cmd, "--threads", optarg, 1, 256, &a.threads); break;
+        case O_RESUME: a.resume = 1; break;
+        case O_CKPT: bad = cli_double(cmd, "--checkpoint", optarg, 0, 1e9, &a.checkpoint); break;
+        case O_MAXU: bad = cli_int(cmd, "--max-utterances", optarg, 1, 2000000000, &a.max_u); break;
+        case NAPS_O_NORM: case NAPS_O_FLAT: case NAPS_O_MINCOUNT: case NAPS_O_BASELINE:
+            bad = naps_finalize_flag(cmd, o, optarg, &a.fin);
+            break;
+        default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (bad) return bad;
+    if (!a.model) return cli_usage_error(cmd, "needs --model M");
+    if (!a.out) return cli_usage_error(cmd, "needs -o OUT");
+    if (optind >= argc) return cli_usage_error(cmd, "needs at least one CORPUS");
+    if (a.kind < 0) a.kind = a.align ? G_PHONEME : G_LETTER;
+    if (!a.align && a.kind != G_LETTER)
+        return cli_usage_error(cmd, "--group %s needs --align DIR (without it only letter events exist)",
+                               group_names[a.kind]);
+    if (a.fin.baseline && !(a.fin.baseline_from >= -a.cfg.window && a.fin.baseline_from <= a.fin.baseline_to &&
+                            a.fin.baseline_to <= a.cfg.window))
+        return cli_usage_error(cmd, "--baseline %d:%d must lie inside the window -%d..%d", a.fin.baseline_from,
+                               a.fin.baseline_to, a.cfg.window, a.cfg.window);
+    return run(&a, argv + optind, argc - optind, argc, argv);
+}
