@@ -1,11 +1,14 @@
-/* Alignment outputs: TextGrid tiers, CTM lines and events JSON lines. */
+/* Alignment outputs: TextGrid tiers, CTM lines and events JSON lines, and
+ * the folder of them for a corpus. */
 #include "napkit/align.h"
 
 #include "napkit/error.h"
+#include "napkit/fileio.h"
 #include "napkit/phoneset.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char *nk_align_phone_label(int phone, int arpabet) {
     const nk_phone_info *p = nk_phone_at(phone);
@@ -73,4 +76,82 @@ int nk_align_write_events(FILE *fp, const char *utt, const nk_align_result *r) {
         }
     }
     return NK_OK;
+}
+
+/* An utterance id as a file name: '/' would make folders. */
+static void file_name(const char *id, const char *ext, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s%s", id, ext);
+    for (char *p = buf; *p; p++)
+        if (*p == '/') *p = '_';
+}
+
+static int write_textgrids(const char *dir, const nk_dataset *d, const nk_align_item *items, int arpabet) {
+    char *sub = nk_path_join(dir, "textgrids");
+    int rc = sub ? nk_mkdirs(sub) : nk_fail(NK_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < nk_dataset_size(d); i++) {
+        if (items[i].status != NK_ALIGN_OK) continue;
+        char name[512];
+        file_name(nk_dataset_get(d, i)->id, ".TextGrid", name, sizeof name);
+        char *path = nk_path_join(sub, name);
+        nk_textgrid *tg = NULL;
+        rc = path ? nk_align_textgrid(&items[i].r, arpabet, &tg) : nk_fail(NK_ERR_NOMEM, "out of memory");
+        if (!rc) rc = nk_textgrid_write(path, tg);
+        nk_textgrid_free(tg);
+        free(path);
+    }
+    free(sub);
+    return rc;
+}
+
+/* One corpus-wide text file: a CTM of one tier (tier ≥ 0) or the events (tier −1). */
+static int write_lines(const char *dir, const char *name, const nk_dataset *d, const nk_align_item *items,
+                       int tier, int arpabet) {
+    char *path = nk_path_join(dir, name);
+    if (!path) return nk_fail(NK_ERR_NOMEM, "out of memory");
+    nk_outfile f = {0};
+    int rc = nk_outfile_open(&f, path, 1), open_rc = rc;
+    for (size_t i = 0; !rc && i < nk_dataset_size(d); i++) {
+        if (items[i].status != NK_ALIGN_OK) continue;
+        const char *id = nk_dataset_get(d, i)->id;
+        rc = tier < 0 ? nk_align_write_events(f.fp, id, &items[i].r)
+                      : nk_align_write_ctm(f.fp, id, &items[i].r, (nk_align_tier)tier, arpabet);
+    }
+    if (!rc) rc = nk_outfile_commit(&f);
+    else if (!open_rc) rc = nk_fail(rc, "%s: %s", path, nk_last_error()), nk_outfile_abort(&f);
+    free(path);
+    return rc;
+}
+
+/* alignment.json: every utterance's outcome and confidence. */
+static int write_summary(const char *dir, const nk_dataset *d, const nk_align_item *items) {
+    cJSON *j = cJSON_CreateObject(), *counts = cJSON_AddObjectToObject(j, "counts"),
+          *utts = cJSON_AddArrayToObject(j, "per_utterance");
+    size_t n[4] = {0};
+    for (size_t i = 0; i < nk_dataset_size(d); i++) {
+        const nk_align_item *it = &items[i];
+        n[it->status]++;
+        cJSON *u = cJSON_CreateObject();
+        cJSON_AddStringToObject(u, "id", nk_dataset_get(d, i)->id);
+        cJSON_AddStringToObject(u, "status", nk_align_status_names[it->status]);
+        if (it->status == NK_ALIGN_OK || it->status == NK_ALIGN_LOW_CONFIDENCE)
+            cJSON_AddNumberToObject(u, "confidence", round3(it->r.confidence));
+        if (it->reason[0]) cJSON_AddStringToObject(u, "reason", it->reason);
+        cJSON_AddItemToArray(utts, u);
+    }
+    for (int s = 0; s < 4; s++) cJSON_AddNumberToObject(counts, nk_align_status_names[s], (double)n[s]);
+    char *text = cJSON_Print(j), *path = nk_path_join(dir, "alignment.json");
+    cJSON_Delete(j);
+    int rc = text && path ? nk_write_file(path, text, strlen(text)) : nk_fail(NK_ERR_NOMEM, "out of memory");
+    free(text), free(path);
+    return rc;
+}
+
+int nk_align_write_dir(const char *dir, const nk_dataset *d, const nk_align_item *items, int arpabet) {
+    static const char *const ctm[] = {"words.ctm", "letters.ctm", "phones.ctm"};
+    int rc = nk_mkdirs(dir);
+    if (!rc) rc = write_textgrids(dir, d, items, arpabet);
+    for (int t = 0; !rc && t < NK_ALIGN_N_TIERS; t++) rc = write_lines(dir, ctm[t], d, items, t, arpabet);
+    if (!rc) rc = write_lines(dir, "events.jsonl", d, items, -1, 0);
+    if (!rc) rc = write_summary(dir, d, items);
+    return rc;
 }

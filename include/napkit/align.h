@@ -122,6 +122,15 @@ int nk_align_write_ctm(FILE *fp, const char *utt, const nk_align_result *r, nk_a
  * phones, "phone_arpabet" when the phoneme has a CMUdict neighbour. */
 int nk_align_write_events(FILE *fp, const char *utt, const nk_align_result *r);
 
+/* Writes a corpus's alignments into dir (created as needed):
+ *   textgrids/<utt>.TextGrid  per aligned utterance ('/' in ids becomes '_')
+ *   words.ctm, letters.ctm, phones.ctm   one CTM per tier, utterances in order
+ *   events.jsonl              every event of every aligned utterance
+ *   alignment.json            counts per status; per utterance its status,
+ *                             mean letter confidence and skip reason
+ * Only NK_ALIGN_OK items give alignments. Every file is written atomically. */
+int nk_align_write_dir(const char *dir, const nk_dataset *d, const nk_align_item *items, int arpabet);
+
 /* ---- quality against reference timings ---- */
 
 /* Accumulates phoneme onset errors over utterances. */
@@ -143,6 +152,13 @@ typedef struct {
     double median_abs;             /* seconds */
     double median_signed, mean_signed; /* seconds: a systematic delay shows here */
 } nk_onset_stats;
+
+/* Adds every aligned item (NK_ALIGN_OK) of d against its reference: the
+ * file <utt id>.TextGrid anywhere below dir, as the synthesizer writes it
+ * beside the audio. *n_used counts the utterances compared, *n_missing the
+ * aligned ones without a reference. A malformed reference fails, naming it. */
+int nk_align_quality_add_dir(nk_align_quality *q, const char *dir, const nk_dataset *d,
+                             const nk_align_item *items, size_t *n_used, size_t *n_missing);
 
 /* Statistics over all phonemes (cls = −1) or one phonetic class (nk_phone_class):
  * n_ref and n_pred count phonemes of that class, shares and medians are NaN

@@ -32,5 +32,6 @@
 #include "napkit/events.h"
 #include "napkit/nap.h"
 #include "napkit/attrib.h"
+#include "napkit/align.h"
 
 #endif
