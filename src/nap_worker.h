@@ -9,10 +9,10 @@ struct nk_nap_worker {
     const nk_arch *arch;
     const nk_nap_sums *sums; /* shape of the partial sums (groups fixed at creation) */
     nk_workspace *ws;
-    int *lo, *hi;      /* (L) current cone, frames [lo, hi) of each layer */
-    float **g;         /* (L) cone gradients (C_l, widest cone of layer l) */
-    float *gz;         /* pre-activation gradient of the current layer's cone */
-    float *scratch;    /* im2col buffer of the cone backward */
+    int **lo, **hi;    /* (NK_NAP_BATCH, L) each event's cone, frames [lo, hi) of each layer */
+    float ***g;        /* (NK_NAP_BATCH, L) cone gradients (C_l, widest cone of layer l) */
+    float *gz, *gx;    /* packed pre-activation and input gradients of one layer */
+    float *scratch;    /* im2col buffer of the packed backward */
     float *column;     /* (2K) one frame's log-probs and seed */
     double *part;      /* (G, block) this utterance's sums */
     int64_t *n_events; /* (G) this utterance's events per group */
@@ -24,5 +24,7 @@ struct nk_nap_worker {
 
 /* Widest cone of one output frame at each layer (L entries). */
 void nap_cone_widths(const nk_arch *a, int *width);
+/* Packed output columns one event's slot takes in layer s's backward for an n-frame cone. */
+int nap_slot_columns(const nk_layer_spec *s, int n);
 
 #endif

@@ -231,32 +231,37 @@ static long compare_cone(nk_model *m, const float *x, int T, const int *frames, 
     const int TL = nk_ws_frames(full, L - 1);
     long differ = 0;
     *maxrel = 0;
-    for (int f = 0; f < nf; f++) {
-        int t = frames[f] < 0 ? TL + frames[f] : frames[f];
+    /* every (frame, class) seed, packed NK_NAP_BATCH at a time, overlapping cones included */
+    int ks[NK_NAP_BATCH], ts[NK_NAP_BATCH], nb = 0;
+    for (int f = 0; f < nf; f++)
         for (int k = 0; k < K; k += K / 3) {
-            const float *const *g;
-            const int *lo, *hi;
-            CHECK_OK(nk_nap_cone_grad(w, k, t, target, 0, &g, &lo, &hi));
-            nk_ws_zero_grads(full);
-            if (target == NK_NAP_TARGET_LOGIT) nk_ws_grad(full, L - 1)[(size_t)k * TL + t] = 1;
-            else nk_ws_log_probs_grad(full)[(size_t)k * TL + t] = 1;
-            CHECK_OK(nk_model_backward(m, full, target == NK_NAP_TARGET_LOGIT ? L - 1 : L, NK_RULE_GRADIENT, 0));
-            for (int l = 0; l < L - 1; l++) { /* layer L−1 holds the seed itself */
-                const int Tl = nk_ws_frames(full, l), C = a->layers[l].out, n = hi[l] - lo[l];
-                const float *ref = nk_ws_grad(full, l);
-                double refmax = 1e-30, err = 0;
-                for (int c = 0; c < C; c++)
-                    for (int u = 0; u < Tl; u++) {
-                        float want = ref[(size_t)c * Tl + u];
-                        float got = u >= lo[l] && u < hi[l] ? g[l][(size_t)c * n + u - lo[l]] : 0.0f;
-                        differ += got != want;
-                        refmax = fmax(refmax, fabs(want));
-                        err = fmax(err, fabs(got - want));
-                    }
-                *maxrel = fmax(*maxrel, err / refmax);
+            ks[nb] = k, ts[nb] = frames[f] < 0 ? TL + frames[f] : frames[f];
+            if (++nb < NK_NAP_BATCH && !(f == nf - 1 && k + K / 3 >= K)) continue;
+            CHECK_OK(nk_nap_cone_grads(w, nb, ks, ts, target, 0));
+            for (int b = 0; b < nb; b++) {
+                nk_ws_zero_grads(full);
+                if (target == NK_NAP_TARGET_LOGIT) nk_ws_grad(full, L - 1)[(size_t)ks[b] * TL + ts[b]] = 1;
+                else nk_ws_log_probs_grad(full)[(size_t)ks[b] * TL + ts[b]] = 1;
+                CHECK_OK(nk_model_backward(m, full, target == NK_NAP_TARGET_LOGIT ? L - 1 : L, NK_RULE_GRADIENT, 0));
+                for (int l = 0; l < L - 1; l++) { /* layer L−1 holds the seed itself */
+                    const int Tl = nk_ws_frames(full, l), C = a->layers[l].out;
+                    int lo, hi;
+                    const float *g = nk_nap_cone(w, b, l, &lo, &hi);
+                    const float *ref = nk_ws_grad(full, l);
+                    double refmax = 1e-30, err = 0;
+                    for (int c = 0; c < C; c++)
+                        for (int u = 0; u < Tl; u++) {
+                            float want = ref[(size_t)c * Tl + u];
+                            float got = u >= lo && u < hi ? g[(size_t)c * (hi - lo) + u - lo] : 0.0f;
+                            differ += got != want;
+                            refmax = fmax(refmax, fabs(want));
+                            err = fmax(err, fabs(got - want));
+                        }
+                    *maxrel = fmax(*maxrel, err / refmax);
+                }
             }
+            nb = 0;
         }
-    }
     nk_workspace_free(full);
     nk_nap_worker_free(w);
     nk_nap_sums_free(s);

@@ -111,12 +111,17 @@ int nk_nap_worker_utterance(nk_nap_worker *w, const float *x, int T, const nk_na
 /* Adds the worker's partial sums into s and records utterance `id` as done. */
 int nk_nap_sums_add(nk_nap_sums *s, nk_nap_worker *w, const char *id);
 
-/* The gradient ∂y/∂A^l of one event's target (class k at output frame t) on
- * its local cone, from the worker's cached forward pass: for layer l ≥ lowest,
- * g[l] points at (C_l, hi[l] − lo[l]) values for frames [lo[l], hi[l]).
- * Valid until the next call. Exposed for tests. */
-int nk_nap_cone_grad(nk_nap_worker *w, int k, int t, nk_nap_target target, int lowest,
-                     const float *const **g, const int **lo, const int **hi);
+/* Events per packed backward pass. */
+#define NK_NAP_BATCH 16
+
+/* The gradients ∂y_b/∂A^l of n <= NK_NAP_BATCH targets (class k[b] at output
+ * frame t[b]) on their local cones, for layers l >= lowest, from the worker's
+ * cached forward pass, in one packed backward pass (nap_cone.c). Exposed for
+ * tests; nk_nap_worker_utterance uses it. */
+int nk_nap_cone_grads(nk_nap_worker *w, int n, const int *k, const int *t, nk_nap_target target, int lowest);
+/* Event b's gradient at layer l: (C_l, hi − lo) values for frames [lo, hi),
+ * valid until the next nk_nap_cone_grads. */
+const float *nk_nap_cone(const nk_nap_worker *w, int b, int l, int *lo, int *hi);
 /* The worker's workspace (its forward pass). */
 nk_workspace *nk_nap_worker_ws(nk_nap_worker *w);
 
