@@ -11,15 +11,8 @@
 /* The fixture's tiny net (tests/fixtures/make_attrib.py): weights large enough
  * that units are clearly on or off, so finite differences rarely cross a kink. */
 static nk_model *tiny(void) {
-    nk_arch a;
-    nk_array p = {0};
     nk_model *m = NULL;
-    if (!nk_arch_load("tests/fixtures/attrib/arch.json", &a) && !nk_model_new(&a, &m) &&
-        !nk_npy_read_f32("tests/fixtures/attrib/params.npy", &p) && nk_array_count(&p) == nk_model_param_count(m))
-        memcpy(nk_model_params(m), p.data, nk_array_count(&p) * sizeof(float));
-    nk_array_free(&p);
-    nk_arch_free(&a);
-    return m;
+    return nk_model_load("tests/fixtures/attrib/tiny.safetensors", &m) ? NULL : m;
 }
 
 static float *randn(size_t n, uint64_t seed) {

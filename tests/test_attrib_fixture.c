@@ -74,21 +74,15 @@ static void test_gradcam(void) {
 }
 
 int main(void) {
-    nk_arch a;
-    nk_array p = {0};
-    if (nk_arch_load(DIR "arch.json", &a) || nk_model_new(&a, &m) || nk_npy_read_f32(DIR "params.npy", &p) ||
-        nk_npy_read_f32(DIR "x.npy", &x) || nk_workspace_new(m, &ws)) {
+    if (nk_model_load(DIR "tiny.safetensors", &m) || nk_npy_read_f32(DIR "x.npy", &x) || nk_workspace_new(m, &ws)) {
         fprintf(stderr, "fixture: %s\n", nk_last_error());
         return 1;
     }
-    memcpy(nk_model_params(m), p.data, nk_model_param_count(m) * sizeof(float));
     RUN(test_saliency);
     RUN(test_guided_logit);
     RUN(test_guided_ctc);
     RUN(test_gradcam);
-    nk_array_free(&p);
     nk_array_free(&x);
-    nk_arch_free(&a);
     nk_workspace_free(ws);
     nk_model_free(m);
     return check_summary();

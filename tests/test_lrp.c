@@ -10,22 +10,17 @@
 #define DIR "tests/fixtures/attrib/"
 
 static nk_model *load_tiny(int zero_biases) {
-    nk_arch a;
-    nk_array p = {0};
     nk_model *m = NULL;
-    if (nk_arch_load(DIR "arch.json", &a) || nk_model_new(&a, &m) || nk_npy_read_f32(DIR "params.npy", &p) ||
-        nk_array_count(&p) != nk_model_param_count(m)) {
+    if (nk_model_load(DIR "tiny.safetensors", &m)) {
         fprintf(stderr, "fixture: %s\n", nk_last_error());
         exit(1);
     }
-    memcpy(nk_model_params(m), p.data, nk_array_count(&p) * sizeof(float));
-    for (int l = 0; zero_biases && l < a.n_layers; l++) {
-        const nk_layer_spec *s = &a.layers[l];
+    const nk_arch *a = nk_model_arch(m);
+    for (int l = 0; zero_biases && l < a->n_layers; l++) {
+        const nk_layer_spec *s = &a->layers[l];
         float *b = nk_model_params(m) + nk_model_layer_offset(m, l) + (size_t)s->out * s->in * s->kernel;
         memset(b, 0, s->out * sizeof *b);
     }
-    nk_array_free(&p);
-    nk_arch_free(&a);
     return m;
 }
 

@@ -35,16 +35,9 @@ static void test_ssim(void) {
     CHECK(nk_ssim(u, v, 1, 7, 7) < -0.9);
 }
 
-static nk_model *tiny(void) {
-    nk_arch a;
-    nk_array p = {0};
+static nk_model *tiny(void) { // tests/fixtures/make_attrib.py
     nk_model *m = NULL;
-    if (!nk_arch_load("tests/fixtures/attrib/arch.json", &a) && !nk_model_new(&a, &m) &&
-        !nk_npy_read_f32("tests/fixtures/attrib/params.npy", &p) && nk_array_count(&p) == nk_model_param_count(m))
-        memcpy(nk_model_params(m), p.data, nk_array_count(&p) * sizeof(float));
-    nk_array_free(&p);
-    nk_arch_free(&a);
-    return m;
+    return nk_model_load("tests/fixtures/attrib/tiny.safetensors", &m) ? NULL : m;
 }
 
 static void test_randomization(void) {

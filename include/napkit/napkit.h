@@ -32,6 +32,7 @@
 #include "napkit/events.h"
 #include "napkit/nap.h"
 #include "napkit/attrib.h"
+#include "napkit/sanity.h"
 #include "napkit/align.h"
 
 #endif
