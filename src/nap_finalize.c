@@ -106,6 +106,12 @@ int nk_nap_finalize(const nk_nap_sums *s, const nk_nap_finalize_opts *o, nk_nap_
         if (nk_nap_sums_n_events(s, g) >= o->min_count && nk_nap_sums_n_events(s, g) > 0) r->group[r->G++] = g;
         else r->dropped[r->n_dropped++] = g;
     }
+    /* by name, so merged shards (groups in order of discovery) give the same files as one run */
+    for (int i = 1; ok && i < r->G; i++)
+        for (int j = i; j > 0 && strcmp(nk_nap_sums_group(s, r->group[j - 1]), nk_nap_sums_group(s, r->group[j])) > 0; j--) {
+            int t = r->group[j];
+            r->group[j] = r->group[j - 1], r->group[j - 1] = t;
+        }
     if (ok && r->G == 0) {
         nk_nap_result_free(r);
         return nk_fail(NK_ERR_EMPTY, "naps: no group has %lld or more events (%d groups, all dropped)",

@@ -316,7 +316,7 @@ static void test_edges_unbiased(void) {
     for (int t = 0; t < T; t++) x[t] = 1;
     int layers[] = {0};
     nk_nap_config cfg = {NK_NAP_ACT, NK_NAP_CENTER_PEAK, NK_NAP_TARGET_LOGIT, w, 1, layers};
-    const char *groups[] = {"start", "end"};
+    const char *groups[] = {"a_start", "b_end"};
     nk_nap_sums *s = NULL;
     CHECK_OK(nk_nap_sums_new(nk_model_arch(m), &cfg, groups, 2, NULL, &s));
     nk_nap_event ev[] = {{0, 0, 0, 0, -1}, {0, 0.01, 0.01, 0.01, -1}, {1, 0.29, 0.29, 0.29, -1}, {1, 0.27, 0.28, 0.28, -1}};

@@ -169,7 +169,7 @@ typedef struct {
 void nk_nap_finalize_opts_default(nk_nap_finalize_opts *o);
 
 typedef struct {
-    int G;                  /* kept groups, in the sums' order */
+    int G;                  /* kept groups, sorted by name (byte order) */
     int *group;             /* (G) index into the sums' groups */
     int n_dropped;
     int *dropped;           /* (n_dropped) sums' indices of dropped groups */
