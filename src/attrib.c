@@ -5,7 +5,10 @@
 
 #include "napkit/error.h"
 
+#include <cblas.h>
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,42 +43,95 @@ double nk_attr_normal(uint64_t *state) {
     return sqrt(-2 * log(u[0])) * cos(2 * M_PI * u[1]);
 }
 
-/* SmoothGrad (Smilkov et al. 2017): the mean gradient over noisy copies of X. */
-static int smoothgrad(const nk_model *m, nk_workspace *ws, const float *x, size_t n, int T,
-                      const nk_target *tg, const nk_attr_options *o, float *map, float *xn, float *g) {
-    float lo = x[0], hi = x[0];
-    for (size_t i = 1; i < n; i++) lo = x[i] < lo ? x[i] : lo, hi = x[i] > hi ? x[i] : hi;
-    const double sigma = o->noise * (hi - lo);
-    uint64_t state = o->seed;
-    memset(map, 0, n * sizeof *map);
-    for (int s = 0; s < o->samples; s++) {
-        for (size_t i = 0; i < n; i++) xn[i] = x[i] + (float)(sigma * nk_attr_normal(&state));
-        int rc = nk_target_gradient(m, ws, xn, T, tg, NK_RULE_GRADIENT, g, NULL);
-        if (rc) return rc;
-        for (size_t i = 0; i < n; i++) map[i] += g[i] / o->samples;
+int nk_attr_parallel(const nk_model *m, nk_workspace *ws, int n, size_t buf_floats, nk_attr_job job,
+                     nk_attr_combine combine, void *ctx) {
+    int P = omp_get_max_threads(), rc = NK_OK;
+    P = P > n ? n : P < 1 ? 1 : P;
+    nk_workspace **w = calloc(P, sizeof *w);
+    float *buf = malloc((size_t)P * buf_floats * sizeof *buf);
+    int *rcs = calloc(P, sizeof *rcs);
+    char(*why)[256] = malloc((size_t)P * sizeof *why);
+    if (!w || !buf || !rcs || !why) rc = nk_fail(NK_ERR_NOMEM, "attribution: out of memory for %d workers", P);
+    for (int p = 1; p < P && !rc; p++) rc = nk_workspace_new(m, &w[p]);
+    if (w) w[0] = ws;
+    const int blas = openblas_get_num_threads();
+    if (P > 1) openblas_set_num_threads(1); /* one BLAS thread per worker: same sums, any thread count */
+    for (int i0 = 0; i0 < n && !rc; i0 += P) {
+        const int cnt = n - i0 < P ? n - i0 : P;
+#pragma omp parallel for num_threads(cnt) schedule(static, 1) if (cnt > 1)
+        for (int j = 0; j < cnt; j++) {
+            rcs[j] = job(ctx, i0 + j, w[j], buf + j * buf_floats);
+            if (rcs[j]) snprintf(why[j], sizeof *why, "%s", nk_last_error()); /* messages are per thread */
+        }
+        for (int j = 0; j < cnt && !rc; j++)
+            if (rcs[j]) rc = nk_fail(rcs[j], "%s", why[j]);
+        for (int j = 0; j < cnt && !rc; j++) combine(ctx, i0 + j, buf + j * buf_floats);
     }
-    return NK_OK;
+    if (P > 1) openblas_set_num_threads(blas);
+    for (int p = 1; w && p < P; p++) nk_workspace_free(w[p]);
+    free(w), free(buf), free(rcs), free(why);
+    return rc;
+}
+
+/* What the SmoothGrad and IG jobs share: the problem and the map being summed. */
+typedef struct {
+    const nk_model *m;
+    const float *x;
+    size_t n;
+    int T;
+    const nk_target *tg;
+    const nk_attr_options *o;
+    float *map;
+    double sigma;
+} grad_job;
+
+/* SmoothGrad (Smilkov et al. 2017): the mean gradient over noisy copies of X.
+ * Sample i draws its noise from the stream seeded with seed + i·C, so the map
+ * does not depend on how samples are spread over threads. */
+static int smoothgrad_job(void *ctx, int i, nk_workspace *ws, float *buf) {
+    const grad_job *c = ctx;
+    uint64_t state = c->o->seed + (uint64_t)i * 0x632BE59BD9B4E019ull;
+    for (size_t k = 0; k < c->n; k++) buf[k] = c->x[k] + (float)(c->sigma * nk_attr_normal(&state));
+    return nk_target_gradient(c->m, ws, buf, c->T, c->tg, NK_RULE_GRADIENT, buf + c->n, NULL);
 }
 
 /* Integrated gradients (Sundararajan et al. 2017), right Riemann sum:
  * IG = (X − X̄) ⊙ (1/m) Σ_{i=1..m} ∂y/∂X (X̄ + (i/m)(X − X̄)). */
+static int ig_job(void *ctx, int i, nk_workspace *ws, float *buf) {
+    const grad_job *c = ctx;
+    const float a = (float)(i + 1) / c->o->steps, *bl = c->o->baseline;
+    for (size_t k = 0; k < c->n; k++) buf[k] = (bl ? bl[k] : 0) + a * (c->x[k] - (bl ? bl[k] : 0));
+    return nk_target_gradient(c->m, ws, buf, c->T, c->tg, NK_RULE_GRADIENT, buf + c->n, NULL);
+}
+
+static void add_gradient(void *ctx, int i, const float *buf) {
+    const grad_job *c = ctx;
+    for (size_t k = 0; k < c->n; k++) c->map[k] += buf[c->n + k];
+}
+
+static int smoothgrad(const nk_model *m, nk_workspace *ws, const float *x, size_t n, int T, const nk_target *tg,
+                      const nk_attr_options *o, float *map) {
+    float lo = x[0], hi = x[0];
+    for (size_t i = 1; i < n; i++) lo = x[i] < lo ? x[i] : lo, hi = x[i] > hi ? x[i] : hi;
+    grad_job c = {m, x, n, T, tg, o, map, o->noise * (hi - lo)};
+    memset(map, 0, n * sizeof *map);
+    int rc = nk_attr_parallel(m, ws, o->samples, 2 * n, smoothgrad_job, add_gradient, &c);
+    for (size_t i = 0; i < n; i++) map[i] /= o->samples;
+    return rc;
+}
+
 static int integrated_gradients(const nk_model *m, nk_workspace *ws, const float *x, size_t n, int T,
-                                const nk_target *tg, const nk_attr_options *o, float *map, float *xi,
-                                float *g, nk_attr_report *rep) {
+                                const nk_target *tg, const nk_attr_options *o, float *map, nk_attr_report *rep) {
     const float *bl = o->baseline;
-    int rc = nk_model_forward(m, ws, bl ? bl : memset(xi, 0, n * sizeof *xi), T);
+    float *zero = bl ? NULL : calloc(n, sizeof *zero);
+    if (!bl && !zero) return nk_fail(NK_ERR_NOMEM, "ig: out of memory");
+    int rc = nk_model_forward(m, ws, bl ? bl : zero, T);
+    free(zero);
     if (rc) return rc;
     rep->y_baseline = nk_target_value(ws, tg);
+    grad_job c = {m, x, n, T, tg, o, map, 0};
     memset(map, 0, n * sizeof *map);
-    for (int s = 1; s <= o->steps; s++) {
-        const float a = (float)s / o->steps;
-        for (size_t i = 0; i < n; i++) {
-            float b = bl ? bl[i] : 0;
-            xi[i] = b + a * (x[i] - b);
-        }
-        if ((rc = nk_target_gradient(m, ws, xi, T, tg, NK_RULE_GRADIENT, g, NULL))) return rc;
-        for (size_t i = 0; i < n; i++) map[i] += g[i];
-    }
+    if ((rc = nk_attr_parallel(m, ws, o->steps, 2 * n, ig_job, add_gradient, &c))) return rc;
     double total = 0;
     for (size_t i = 0; i < n; i++) {
         map[i] *= (x[i] - (bl ? bl[i] : 0)) / o->steps;
@@ -111,22 +167,18 @@ int nk_attribute(const nk_model *m, nk_workspace *ws, const float *x, int T, con
     rep->rows = nk_arch_input_dim(a);
     int rc = check_options(o, tg);
     if (rc) return rc;
-    /* Two scratch inputs: a modified X and a gradient. */
-    float *buf = malloc(2 * n * sizeof *buf);
-    if (!buf) return nk_fail(NK_ERR_NOMEM, "attribution: out of memory for %zu frames", (size_t)T);
-    float *x2 = buf, *g = buf + n;
     if (!(rc = nk_model_forward(m, ws, x, T))) rep->y = nk_target_value(ws, tg);
     switch (rc ? NK_ATTR_N_METHODS : o->method) {
     case NK_ATTR_SALIENCY:
     case NK_ATTR_GXI:
-    case NK_ATTR_GUIDED:
-        rc = nk_target_gradient(m, ws, x, T, tg, o->method == NK_ATTR_GUIDED ? NK_RULE_GUIDED : NK_RULE_GRADIENT,
-                                map, NULL);
+    case NK_ATTR_GUIDED: /* on the forward pass just made */
+        rc = nk_target_backward(m, ws, tg, o->method == NK_ATTR_GUIDED ? NK_RULE_GUIDED : NK_RULE_GRADIENT);
+        if (!rc) memcpy(map, nk_ws_input_grad(ws), n * sizeof *map);
         if (!rc && o->method == NK_ATTR_GXI)
             for (size_t i = 0; i < n; i++) map[i] *= x[i];
         break;
-    case NK_ATTR_SMOOTHGRAD: rc = smoothgrad(m, ws, x, n, T, tg, o, map, x2, g); break;
-    case NK_ATTR_IG: rc = integrated_gradients(m, ws, x, n, T, tg, o, map, x2, g, rep); break;
+    case NK_ATTR_SMOOTHGRAD: rc = smoothgrad(m, ws, x, n, T, tg, o, map); break;
+    case NK_ATTR_IG: rc = integrated_gradients(m, ws, x, n, T, tg, o, map, rep); break;
     case NK_ATTR_GRADCAM:
     case NK_ATTR_GUIDED_GRADCAM: rc = nk_attr_gradcam(m, ws, x, T, tg, o, map, &rep->rows); break;
     case NK_ATTR_OCCLUSION: rc = nk_attr_occlusion(m, ws, x, T, tg, o, map); break;
@@ -138,7 +190,6 @@ int nk_attribute(const nk_model *m, nk_workspace *ws, const float *x, int T, con
         break;
     default: break;
     }
-    free(buf);
     if (rc) return rc;
     const size_t count = rep->rows == 1 ? (size_t)T : n;
     for (size_t i = 0; i < count; i++) rep->sum += map[i];

@@ -35,15 +35,26 @@ int nk_gradcam_layer(const nk_model *m, nk_workspace *ws, const nk_target *tg, i
     return NK_OK;
 }
 
-void nk_attr_upsample(const nk_arch *a, int l, const float *v, int T_l, float *out, int T) {
-    /* Output frame t of layer l reads input frames t·S + first … + RF − 1, where
-     * first = −Σ_i padding_i · stride(0..i−1): its centre is t·S + first + (RF − 1)/2. */
-    double first = 0, jump = 1;
+/* Output frame t of layer l reads input frames t·S + first … t·S + first + RF − 1,
+ * with first = −Σ_i padding_i · stride(0..i−1) and S the total stride. */
+static long first_input(const nk_arch *a, int l) {
+    long first = 0, jump = 1;
     for (int i = 0; i <= l; i++) {
-        first -= a->layers[i].padding * jump;
+        first -= (long)a->layers[i].padding * jump;
         jump *= a->layers[i].stride;
     }
-    const double S = jump, c0 = first + (nk_arch_receptive_field(a, l) - 1) / 2.0;
+    return first;
+}
+
+void nk_attr_input_span(const nk_arch *a, int l, int t0, int t1, int *lo, int *hi) {
+    const long S = nk_arch_total_stride(a, l), first = first_input(a, l);
+    *lo = (int)(t0 * S + first);
+    *hi = (int)((t1 - 1) * S + first + nk_arch_receptive_field(a, l));
+}
+
+void nk_attr_upsample(const nk_arch *a, int l, const float *v, int T_l, float *out, int T) {
+    /* Each layer frame sits at the centre of the input frames it reads. */
+    const double S = nk_arch_total_stride(a, l), c0 = first_input(a, l) + (nk_arch_receptive_field(a, l) - 1) / 2.0;
     for (int i = 0; i < T; i++) {
         double u = (i - c0) / S;
         if (u <= 0 || T_l == 1) out[i] = v[0];

@@ -6,6 +6,7 @@
 #include "check.h"
 #include "napkit/napkit.h"
 
+#include <omp.h>
 #include <stdint.h>
 
 /* The fixture's tiny net (tests/fixtures/make_attrib.py): weights large enough
@@ -145,10 +146,10 @@ static void test_gxi_and_smoothgrad(void) {
     float *sg = run(&o, x, &r), *want = calloc(n, sizeof *want), *xn = malloc(n * sizeof *xn);
     float lo = x[0], hi = x[0];
     for (size_t i = 0; i < n; i++) lo = fminf(lo, x[i]), hi = fmaxf(hi, x[i]);
-    uint64_t state = 42;
     nk_attr_options plain;
     nk_attr_options_default(&plain);
     for (int s = 0; s < 4; s++) {
+        uint64_t state = 42 + (uint64_t)s * 0x632BE59BD9B4E019ull; /* sample s's stream */
         for (size_t i = 0; i < n; i++) xn[i] = x[i] + (float)(0.1 * (hi - lo) * nk_attr_normal(&state));
         float *g = run(&plain, xn, &r);
         for (size_t i = 0; i < n; i++) want[i] += g[i] / 4;
@@ -245,6 +246,28 @@ static void test_ig_completeness(void) {
     nk_model_free(m);
 }
 
+/* SmoothGrad, IG and occlusion spread samples over threads; the maps must
+ * not depend on how many. */
+static void test_thread_count(void) {
+    const size_t n = 8 * 24;
+    float *x = randn(n, 12);
+    const nk_attr_method methods[] = {NK_ATTR_SMOOTHGRAD, NK_ATTR_IG, NK_ATTR_OCCLUSION};
+    for (int k = 0; k < 3; k++) {
+        nk_attr_options o;
+        nk_attr_options_default(&o);
+        o.method = methods[k], o.samples = 5, o.steps = 7;
+        nk_attr_report r;
+        omp_set_num_threads(1);
+        float *one = run(&o, x, &r);
+        omp_set_num_threads(3);
+        float *three = run(&o, x, &r);
+        CHECK(!memcmp(one, three, n * sizeof *one));
+        free(one), free(three);
+    }
+    omp_set_num_threads(2);
+    free(x);
+}
+
 /* Upsampling: small.json's first layer (kernel 48, stride 2, padding 23) puts
  * output frame t at input frame 2t + 0.5, the centre of frames 2t − 23 … 2t + 24. */
 static void test_upsample(void) {
@@ -317,6 +340,7 @@ int main(void) {
     RUN(test_gxi_and_smoothgrad);
     RUN(test_occlusion);
     RUN(test_ig_completeness);
+    RUN(test_thread_count);
     RUN(test_upsample);
     RUN(test_bad_input);
     return check_summary();

@@ -157,6 +157,19 @@ int nk_lrp(const nk_model *m, nk_workspace *ws, const nk_target *tg, nk_attr_met
 int nk_attr_plot(const float *x, int F, int T, const float *map, int rows, double frame_s, const nk_textgrid *tiers,
                  const char *title, const char *settings, const char *path);
 
+/* Runs job(ctx, i, ws_i, buf_i) for i = 0 … n−1 on up to omp_get_max_threads()
+ * threads, each with its own workspace (ws and fresh ones) and buffer of
+ * buf_floats, then combine(ctx, i, buf_i) on the calling thread in the order of
+ * i — so sums come out the same for any thread count. OpenBLAS runs one thread
+ * per worker meanwhile. The first failing job's error is returned. */
+typedef int (*nk_attr_job)(void *ctx, int i, nk_workspace *ws, float *buf);
+typedef void (*nk_attr_combine)(void *ctx, int i, const float *buf);
+int nk_attr_parallel(const nk_model *m, nk_workspace *ws, int n, size_t buf_floats, nk_attr_job job,
+                     nk_attr_combine combine, void *ctx);
+/* Input frames [*lo, *hi) that frames [t0, t1) of layer l read (before
+ * clipping to the utterance: padding lies outside). */
+void nk_attr_input_span(const nk_arch *a, int l, int t0, int t1, int *lo, int *hi);
+
 /* A standard normal draw from a splitmix64 stream (seeded noise for SmoothGrad
  * and feature visualization). */
 double nk_attr_normal(uint64_t *state);
