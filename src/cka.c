@@ -83,6 +83,13 @@ void nk_cmp_moments_zero(nk_cmp_moments *m) {
 
 double nk_cmp_moments_count(const nk_cmp_moments *m) { return m->n; }
 
+int nk_cmp_moments_units(const nk_cmp_moments *m, int i, int j, int *ca, int *cb) {
+    if (i < 0 || i >= m->na || j < 0 || j >= m->nb)
+        return nk_fail(NK_ERR_ARG, "compare: no layer pair (%d, %d) among %d × %d", i, j, m->na, m->nb);
+    *ca = m->ca[i], *cb = m->cb[j];
+    return NK_OK;
+}
+
 /* Column sums and each layer's Gram matrix of one stack x (P, n). */
 static void add_side(int L, const int *c, const size_t *o, const size_t *g, const double *x, long n, double *sum,
                      double *gram) {
@@ -177,11 +184,10 @@ int nk_cka(const nk_cmp_moments *m, double *cka) {
 }
 
 int nk_unit_corr(const nk_cmp_moments *m, int i, int j, double *rho) {
-    if (i < 0 || i >= m->na || j < 0 || j >= m->nb)
-        return nk_fail(NK_ERR_ARG, "compare: no layer pair (%d, %d) among %d × %d", i, j, m->na, m->nb);
+    int ca, cb, rc = nk_cmp_moments_units(m, i, j, &ca, &cb);
+    if (rc) return rc;
     if (m->n < 2) return nk_fail(NK_ERR_EMPTY, "compare: correlations need at least 2 samples (have %.0f)", m->n);
     const size_t PB = m->ob[m->nb];
-    const int ca = m->ca[i], cb = m->cb[j];
     const double *sa = m->sum_a + m->oa[i], *sb = m->sum_b + m->ob[j];
     const double *ga = m->gram_a + m->ga[i], *gb = m->gram_b + m->gb[j];
     for (int r = 0; r < ca; r++) {

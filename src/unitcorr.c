@@ -15,12 +15,14 @@ void nk_unit_matching_free(nk_unit_matching *m) {
     memset(m, 0, sizeof *m);
 }
 
-/* Mean of the finite entries (NaN when there are none). */
-static double finite_mean(const double *v, int n) {
+/* Mean over the units of A that vary (semi ≥ 0); a NaN value (partner
+ * constant) counts as 0, as in the matching, so the one-to-one mean never
+ * exceeds the semi-matching mean. NaN when no unit varies. */
+static double unit_mean(const double *v, const int *semi, int n) {
     double s = 0;
     int k = 0;
     for (int i = 0; i < n; i++)
-        if (isfinite(v[i])) s += v[i], k++;
+        if (semi[i] >= 0) s += isnan(v[i]) ? 0 : v[i], k++;
     return k ? s / k : NAN;
 }
 
@@ -62,7 +64,7 @@ int nk_unit_match(const double *rho, int na, int nb, nk_unit_matching *out) {
         return rc;
     }
     for (int i = 0; i < na; i++) out->match_corr[i] = out->match[i] >= 0 ? rho[(size_t)i * nb + out->match[i]] : NAN;
-    out->mean_semi = finite_mean(out->semi_corr, na);
-    out->mean_match = finite_mean(out->match_corr, na);
+    out->mean_semi = unit_mean(out->semi_corr, out->semi, na);
+    out->mean_match = unit_mean(out->match_corr, out->semi, na);
     return NK_OK;
 }

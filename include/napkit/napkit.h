@@ -34,5 +34,8 @@
 #include "napkit/attrib.h"
 #include "napkit/sanity.h"
 #include "napkit/align.h"
+#include "napkit/hungarian.h"
+#include "napkit/compare.h"
+#include "napkit/som.h"
 
 #endif
