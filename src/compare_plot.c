@@ -73,11 +73,7 @@ int nk_plot_tanglegram(const double *Za, const double *Zb, int n, const char *co
     if (!rc) {
         cairo_t *cr = f.cr;
         const double la = 10 + tree_w, rb = W - 10 - tree_w; /* leaf edges of the trees */
-        if (st.title) {
-            cairo_set_source_rgb(cr, 0, 0, 0);
-            plot_text(cr, W / 2, font, st.title, font * 1.1, 0.5, 0, 0);
-        }
-        cairo_set_source_rgb(cr, 0, 0, 0);
+        cairo_set_source_rgb(cr, 0, 0, 0); /* plot_begin drew the title */
         plot_text(cr, 10 + tree_w / 2, top - font * 1.2, name_a, font, 0.5, 1, 0);
         plot_text(cr, W - 10 - tree_w / 2, top - font * 1.2, name_b, font, 0.5, 1, 0);
         draw_tree(cr, Za, n, pa, ha, ma, la, 10, top, step);
@@ -123,8 +119,7 @@ int nk_plot_topomaps(const float *img_a, const float *img_b, int G, int rows, in
     int rc = plot_begin(&f, "topomaps", W, H, style);
     if (rc) return rc;
     cairo_t *cr = f.cr;
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    if (st.title) plot_text(cr, W / 2, font, st.title, font, 0.5, 0, 0);
+    cairo_set_source_rgb(cr, 0, 0, 0); /* plot_begin drew the title */
     char sub[200];
     snprintf(sub, sizeof sub, "each panel: %s (left) | %s (right); colour ±%.2f", name_a, name_b, lim);
     plot_text(cr, W / 2, top - font * 1.4, sub, font * 0.9, 0.5, 1, 0);

@@ -3,8 +3,13 @@
  * and bad input. */
 #include "check.h"
 
+#include "napkit/cluster.h"
 #include "napkit/compare.h"
 #include "napkit/error.h"
+#include "napkit/fileio.h"
+#include "napkit/npy.h"
+
+#include <sys/stat.h>
 
 #include <stdint.h>
 
@@ -167,12 +172,158 @@ static void test_bad_utterances(void) {
     nk_model_free(a);
 }
 
+
+static double noise(uint64_t *s) {
+    *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
+    return (double)((*s * 2685821657736338717ull) >> 11) / 9007199254740992.0 * 2 - 1;
+}
+
+static void test_group_ipa(void) {
+    CHECK(!strcmp(nk_group_ipa("AH0"), "ə"));
+    CHECK(!strcmp(nk_group_ipa("SH"), "ʃ"));
+    CHECK(!strcmp(nk_group_ipa("ʃ"), "ʃ"));
+    CHECK(!strcmp(nk_group_ipa("t͡ʃ"), nk_group_ipa("CH")));
+    CHECK(!strcmp(nk_group_ipa("no-such"), "no-such"));
+}
+
+enum { G = 9, CA = 20, CB = 23 };
+
+/* Profiles: B's unit perm[i] is A's unit i scaled, shifted (per unit) and noisy; B has extra units. */
+static void profiles(double *Pa, double *Pb, int *perm, double noise_level) {
+    uint64_t s = 3;
+    for (int i = 0; i < CA; i++) perm[i] = (i * 7 + 3) % CB; /* distinct for CB = 23 (prime) */
+    double centre[3][CA]; /* three phoneme classes, so the trees have a structure to agree on */
+    for (int k = 0; k < 3 * CA; k++) centre[k / CA][k % CA] = noise(&s);
+    for (int k = 0; k < G * CA; k++) Pa[k] = centre[(k / CA) % 3][k % CA] + 0.4 * noise(&s);
+    for (int k = 0; k < G * CB; k++) Pb[k] = noise(&s);
+    for (int g = 0; g < G; g++)
+        for (int i = 0; i < CA; i++)
+            Pb[g * CB + perm[i]] = 2.0 * Pa[g * CA + i] + 0.5 * i + noise_level * noise(&s);
+}
+
+static void test_profile_similarity(void) {
+    double Pa[G * CA], Pb[G * CB], R[G * G], same, diff, ident;
+    int perm[CB], wrong[CA];
+    profiles(Pa, Pb, perm, 0.0);
+    CHECK_OK(nk_profile_similarity(Pa, G, CA, Pb, CB, perm, R, &same, &diff, &ident));
+    CHECK_NEAR(same, 1.0, 1e-12); /* z-scoring per unit removes the scale and shift */
+    CHECK(diff < 0.3 && ident == 1.0);
+    profiles(Pa, Pb, perm, 0.5);
+    CHECK_OK(nk_profile_similarity(Pa, G, CA, Pb, CB, perm, R, &same, &diff, &ident));
+    CHECK(same > 0.8 && same > diff + 0.5);
+    /* Matching the wrong units destroys the correspondence. */
+    for (int i = 0; i < CA; i++) wrong[i] = perm[(i + 1) % CA];
+    double same_w;
+    CHECK_OK(nk_profile_similarity(Pa, G, CA, Pb, CB, wrong, R, &same_w, &diff, &ident));
+    CHECK(same_w < 0.5);
+    for (int i = 0; i < CA; i++) wrong[i] = -1;
+    CHECK(nk_profile_similarity(Pa, G, CA, Pb, CB, wrong, R, &same, &diff, &ident) == NK_ERR_EMPTY);
+}
+
+static void test_tree_cophenetic(void) {
+    /* ((0,1),(2,3)) vs the same tree, and vs ((0,2),(1,3)). */
+    const double Z1[] = {0, 1, 1, 2, 2, 3, 1.5, 2, 4, 5, 3, 4};
+    const double Z2[] = {0, 2, 1, 2, 1, 3, 1.5, 2, 4, 5, 3, 4};
+    double r;
+    CHECK_OK(nk_tree_cophenetic_corr(Z1, Z1, 4, &r));
+    CHECK_NEAR(r, 1.0, 1e-12);
+    CHECK_OK(nk_tree_cophenetic_corr(Z1, Z2, 4, &r));
+    CHECK(r < 0.5);
+}
+
+/* A NAPs folder with one layer (index 0) of flat profiles P (G, C). */
+static void naps_dir(const char *dir, const char *const *groups, const double *P, int C) {
+    mkdir(dir, 0755);
+    char path[512], json[1024] = "{\"groups\": [";
+    for (int g = 0; g < G; g++) snprintf(json + strlen(json), sizeof json - strlen(json), "%s\"%s\"", g ? ", " : "", groups[g]);
+    strcat(json, "], \"layers\": [{\"index\": 0, \"name\": \"layer_00\"}]}");
+    snprintf(path, sizeof path, "%s/naps.json", dir);
+    CHECK_OK(nk_write_file(path, json, strlen(json)));
+    long shape[2] = {G, C};
+    snprintf(path, sizeof path, "%s/layer_00_flat.npy", dir);
+    CHECK_OK(nk_npy_write(path, NK_F64, 2, shape, P));
+}
+
+static int exists(const char *dir, const char *name) {
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0 && st.st_size > 0;
+}
+
+static void test_profiles_and_topomaps(void) {
+    /* A names phonemes in IPA, B in ARPAbet and in another order, plus one phoneme A lacks. */
+    static const char *const ga[G] = {"p", "b", "t", "d", "k", "ɡ", "s", "z", "ʃ"};
+    static const char *const gb[G] = {"SH", "Z", "S", "G", "K", "D", "T", "B", "NG"};
+    static const int b_of_a[G] = {-1, 7, 6, 5, 4, 3, 2, 1, 0}; /* row of B holding A's phoneme */
+    double Pa[G * CA], Pb0[G * CB], Pb[G * CB];
+    int perm[CB];
+    profiles(Pa, Pb0, perm, 0.2);
+    for (int g = 0; g < G; g++) {
+        int row = g == 0 ? 8 : b_of_a[g]; /* B's NG row gets A's p profile: not shared anyway */
+        memcpy(Pb + row * CB, Pb0 + g * CB, sizeof(double) * CB);
+    }
+    char da[256], db[256], out[256];
+    snprintf(da, sizeof da, "%s/naps_a", check_tmpdir());
+    snprintf(db, sizeof db, "%s/naps_b", check_tmpdir());
+    snprintf(out, sizeof out, "%s/cmp", check_tmpdir());
+    naps_dir(da, ga, Pa, CA);
+    naps_dir(db, gb, Pb, CB);
+    CHECK_OK(nk_mkdirs(out));
+    double Pa8[8 * CA], Pb8[8 * CB];
+    int ca, cb, n;
+    char **ph;
+    double *Xa, *Xb;
+    CHECK_OK(nk_shared_profiles(da, db, 0, &Xa, &ca, &Xb, &cb, &ph, &n));
+    CHECK(n == 8 && ca == CA && cb == CB && !strcmp(ph[0], "b") && !strcmp(ph[7], "ʃ"));
+    memcpy(Pa8, Pa + CA, sizeof Pa8), memcpy(Pb8, Pb0 + CB, sizeof Pb8);
+    CHECK(memcmp(Xa, Pa8, sizeof Pa8) == 0 && memcmp(Xb, Pb8, sizeof Pb8) == 0);
+    free(Xa), free(Xb);
+    nk_strings_free(ph, n);
+
+    /* The unit matching a corpus run would give: perm. */
+    nk_compare_result r = {0};
+    int pair = 0;
+    nk_unit_matching um = {.na = CA, .nb = CB, .match = perm};
+    r.n_pairs = 1, r.pair = &pair, r.um = &um;
+    nk_profile_result pr;
+    CHECK_OK(nk_compare_profiles(da, db, &r, "A", "B", NULL, out, &pr));
+    CHECK(pr.n_layers == 1 && pr.G == 8);
+    CHECK(pr.layers[0].same > 0.9 && pr.layers[0].identification == 1.0);
+    CHECK(pr.layers[0].cophenetic > 0.9); /* B's profiles are A's, scaled: similar trees */
+    CHECK(exists(out, "profile_similarity.json") && exists(out, "tanglegram_00.png") && exists(out, "profile_corr_00.svg"));
+
+    nk_topo_config tc;
+    nk_topo_config_default(&tc);
+    tc.epochs = 100;
+    nk_topo_result tr;
+    CHECK_OK(nk_compare_topomaps(da, db, &tc, "A", "B", NULL, out, &tr));
+    CHECK(tr.G == 8 && tr.rows * tr.cols >= CA + CB);
+    CHECK(tr.same > tr.different + 0.3); /* matching units share cells: the maps agree per phoneme */
+    CHECK(exists(out, "topomap_00.png") && exists(out, "topomap_00.json"));
+    nk_compare_info info = {"A", "B", "a.safetensors", "b.safetensors", NULL, 0, 1, 0, 1};
+    double cka = 0.5;
+    r.na = r.nb = 1, r.la = r.lb = &pair, r.cka = &cka;
+    double mc[CA], sc[CA];
+    int semi[CA];
+    for (int i = 0; i < CA; i++) mc[i] = sc[i] = 0.5, semi[i] = perm[i];
+    um.match_corr = mc, um.semi_corr = sc, um.semi = semi;
+    CHECK_OK(nk_compare_summary_write(&info, &r, &pr, &tr, out));
+    CHECK(exists(out, "summary.md"));
+    nk_profile_result_free(&pr);
+    CHECK(nk_compare_profiles(da, "/nonexistent", &r, "A", "B", NULL, out, &pr) != 0);
+}
+
 int main(void) {
     make_corpus();
     RUN(test_self);
     RUN(test_two_models_threads);
     RUN(test_grid);
     RUN(test_bad_utterances);
+    RUN(test_group_ipa);
+    RUN(test_profile_similarity);
+    RUN(test_tree_cophenetic);
+    RUN(test_profiles_and_topomaps);
     for (int i = 0; i < N_UTT; i++) free(feats[i]);
     return check_summary();
 }
