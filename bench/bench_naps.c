@@ -3,10 +3,12 @@
  * threads. Model: models/en.safetensors when it exists, otherwise small.json
  * randomly initialized. Input: the front end's fixture signal (5 s) repeated
  * as 24 utterances, with a letter event every 80 ms (12.5 per second, about
- * the letter rate of read English) targeting a letter. */
+ * the letter rate of read English) targeting a letter. OpenBLAS runs on one
+ * thread; "threads" is nk_nap_run's (and OpenMP's) thread count. */
 #include "napkit/napkit.h"
 
 #include <cblas.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -67,6 +69,7 @@ int main(void) {
         for (int threads = 1; threads <= 2; threads++) {
             nk_nap_config cfg = {modes[mi], NK_NAP_CENTER_PEAK, NK_NAP_TARGET_LOGIT, 15, a->n_layers, layers};
             nk_nap_sums *s;
+            omp_set_num_threads(threads); /* one thread means one: also inside the conv's im2col */
             if (nk_nap_sums_new(a, &cfg, groups, G, NULL, &s)) return 1;
             double t0 = now();
             if (nk_nap_run(m, s, u, NU, threads, NULL, NULL)) {
