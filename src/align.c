@@ -123,18 +123,25 @@ static int word_phones(const utt_frames *u, int u0, int u1, const char *word, in
     return rc;
 }
 
-/* Extended spans: each label runs to the next label's first frame; the last
- * keeps the median extended length (at least its own span, at most T). */
-static int extend_spans(const nk_ctc_span *s, int U, int T, double *ls, double *le) {
-    for (int u = 0; u < U; u++) ls[u] = s[u].start, le[u] = u + 1 < U ? s[u + 1].start : s[u].end;
-    if (U > 1) {
-        double *len = malloc((size_t)(U - 1) * sizeof *len);
-        if (!len) return nk_fail(NK_ERR_NOMEM, "out of memory aligning");
-        for (int u = 0; u + 1 < U; u++) len[u] = le[u] - ls[u];
-        double e = fmin(T, ls[U - 1] + nk_align_median(len, (size_t)(U - 1)));
-        if (e > le[U - 1]) le[U - 1] = e;
-        free(len);
+/* Extended spans in frames. A label starts at its first Viterbi frame, or
+ * with midway at the middle of the blanks before it (the first label then
+ * reaches back by the others' median lead, not before frame 0), and runs to
+ * the next label's start; the last keeps the others' median length (at least
+ * its own span, at most T). */
+static int extend_spans(const nk_ctc_span *s, int U, int T, int midway, double *ls, double *le) {
+    for (int u = 0; u < U; u++) ls[u] = midway && u ? 0.5 * (s[u - 1].end + s[u].start) : s[u].start;
+    for (int u = 0; u < U; u++) le[u] = u + 1 < U ? ls[u + 1] : s[u].end;
+    if (U < 2) return NK_OK;
+    double *v = malloc((size_t)(U - 1) * sizeof *v);
+    if (!v) return nk_fail(NK_ERR_NOMEM, "out of memory aligning");
+    if (midway) {
+        for (int u = 1; u < U; u++) v[u - 1] = s[u].start - ls[u];
+        ls[0] = fmax(0, s[0].start - nk_align_median(v, (size_t)(U - 1)));
     }
+    for (int u = 0; u + 1 < U; u++) v[u] = le[u] - ls[u];
+    double e = fmin(T, ls[U - 1] + nk_align_median(v, (size_t)(U - 1)));
+    if (e > le[U - 1]) le[U - 1] = e;
+    free(v);
     return NK_OK;
 }
 
@@ -194,7 +201,7 @@ int nk_align_utterance(const nk_align_config *c, const float *log_probs, int T, 
         rc = nk_fail(rc, "%d frames are too few to align %d letters", T, U);
     else if (!rc && !isfinite(score))
         rc = nk_fail(NK_ERR_NUMERIC, "the alignment's score is %g (NaN or infinite log-probs?)", score);
-    if (!rc) rc = extend_spans(span, U, T, ls, ls + U);
+    if (!rc) rc = extend_spans(span, U, T, c->midway, ls, ls + U);
     out->duration = duration > 0 ? duration : T * c->frame_seconds;
     utt_frames u = {c, span, ls, ls + U, out->duration};
     if (!rc) rc = build_events(&u, labels, U, out);

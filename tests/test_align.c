@@ -101,6 +101,19 @@ static void test_letters_and_words(void) {
     CHECK_OK(nk_align_utterance(&c, lp, 12, LABELS, 4, 0.2, &r));
     CHECK_NEAR(r.ev[NK_ALIGN_LETTERS][2].end, 0.2, 1e-9);
     nk_align_result_free(&r);
+
+    /* midway: boundaries at 4, 6.5 (space), 8.5; a reaches back by the median
+     * lead 0.5 to 1.5, c runs for the median length 2.5 */
+    c.midway = 1;
+    CHECK_OK(nk_align_utterance(&c, lp, 12, LABELS, 4, 0, &r));
+    double mid[][3] = {{0.03, 0.08, 0.04}, {0.08, 0.13, 0.10}, {0.17, 0.22, 0.18}};
+    for (int i = 0; i < 3; i++) {
+        CHECK_NEAR(r.ev[NK_ALIGN_LETTERS][i].start, mid[i][0], 1e-9);
+        CHECK_NEAR(r.ev[NK_ALIGN_LETTERS][i].end, mid[i][1], 1e-9);
+        CHECK_NEAR(r.ev[NK_ALIGN_LETTERS][i].peak, mid[i][2], 1e-9);
+    }
+    CHECK_NEAR(r.ev[NK_ALIGN_WORDS][0].end, 0.13, 1e-9);
+    nk_align_result_free(&r);
     free(lp);
 }
 

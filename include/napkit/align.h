@@ -37,6 +37,8 @@ typedef struct {
     int separator;               /* class index of the word separator " " */
     double frame_seconds;        /* seconds per output frame */
     double delay;                /* seconds subtracted from every time: the model's onset delay */
+    int midway;                  /* 1: a label starts midway between the previous label's last
+                                    frame and its own first, not at its first frame */
     const nk_lexicon *lexicon;   /* pronunciations first looked up here; may be NULL */
     const char *voice;           /* espeak-ng voice for words the lexicon lacks */
     const nk_lp_model *lp;       /* letter↔phoneme model; NULL: no phones */

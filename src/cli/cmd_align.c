@@ -23,6 +23,8 @@ static const char usage[] =
     "  --min-confidence X   skip utterances whose mean letter confidence is below X\n"
     "                       (default 0.3)\n"
     "  --delay S            the model's onset delay, subtracted from every time (default 0)\n"
+    "  --boundary B         where a label starts: spike (its first Viterbi frame) or midway\n"
+    "                       (the middle of the blanks before it) (default spike)\n"
     "  --reference DIR      compare phoneme onsets with DIR's <utt>.TextGrid files (the\n"
     "                       synthetic corpora's truth): prints a summary, writes quality.json\n"
     "  --threads N          utterances in parallel (default 2)\n"
@@ -79,7 +81,7 @@ static void print_stats(const char *what, const nk_onset_stats *s) {
 
 /* Compares with the reference, prints the figures and writes DIR/quality.json. */
 static int quality(const char *ref_dir, const char *out_dir, const nk_dataset *d, const nk_align_item *items,
-                   const char *lang, const char *model, double delay) {
+                   const char *lang, const char *model, const nk_align_config *cfg) {
     nk_align_quality *q;
     size_t used, missing;
     if (nk_align_quality_new(&q)) return cli_fail("align");
@@ -92,12 +94,14 @@ static int quality(const char *ref_dir, const char *out_dir, const nk_dataset *d
     cJSON_AddStringToObject(j, "language", lang);
     cJSON_AddStringToObject(j, "model", model);
     cJSON_AddStringToObject(j, "reference", ref_dir);
-    cJSON_AddNumberToObject(j, "delay_ms", 1000 * delay);
+    cJSON_AddNumberToObject(j, "delay_ms", 1000 * cfg->delay);
+    cJSON_AddStringToObject(j, "boundary", cfg->midway ? "midway" : "spike");
     cJSON_AddNumberToObject(j, "utterances", (double)used);
     nk_onset_stats s;
     nk_align_quality_stats(q, -1, &s);
     cJSON_AddItemToObject(j, "all", stats_json(&s));
-    printf("phoneme onsets against %s (%zu utterances, delay %.0f ms):\n", ref_dir, used, 1000 * delay);
+    printf("phoneme onsets against %s (%zu utterances, boundary %s, delay %.0f ms):\n", ref_dir, used,
+           cfg->midway ? "midway" : "spike", 1000 * cfg->delay);
     print_stats("all", &s);
     for (int c = 0; c < NK_PC_COUNT; c++) {
         nk_align_quality_stats(q, c, &s);
@@ -115,18 +119,18 @@ static int quality(const char *ref_dir, const char *out_dir, const nk_dataset *d
 }
 
 int cmd_align(int argc, char **argv) {
-    enum { O_MODEL = 256, O_LANG, O_LEX, O_LP, O_PHONESET, O_MINCONF, O_DELAY, O_REF, O_THREADS, O_MAXDUR, O_MAXU };
+    enum { O_MODEL = 256, O_LANG, O_LEX, O_LP, O_PHONESET, O_MINCONF, O_DELAY, O_REF, O_THREADS, O_MAXDUR, O_MAXU, O_BOUNDARY };
     static const struct option opts[] = {
         {"model", 1, 0, O_MODEL},        {"language", 1, 0, O_LANG},     {"lexicon", 1, 0, O_LEX},
         {"lp-model", 1, 0, O_LP},        {"phone-set", 1, 0, O_PHONESET}, {"min-confidence", 1, 0, O_MINCONF},
         {"delay", 1, 0, O_DELAY},        {"reference", 1, 0, O_REF},      {"threads", 1, 0, O_THREADS},
         {"max-duration", 1, 0, O_MAXDUR}, {"max-utterances", 1, 0, O_MAXU}, {"output", 1, 0, 'o'},
-        {"help", 0, 0, 'h'},             {0, 0, 0, 0}};
-    static const char *const phone_sets[] = {"ipa", "arpabet", NULL};
+        {"boundary", 1, 0, O_BOUNDARY},  {"help", 0, 0, 'h'},             {0, 0, 0, 0}};
+    static const char *const phone_sets[] = {"ipa", "arpabet", NULL}, *const boundaries[] = {"spike", "midway", NULL};
     const char *model_path = NULL, *out = NULL, *lang = "en", *lex_path = NULL, *lp_path = NULL, *ref = NULL;
     cli_data_options data = {.threads = 2};
     double min_conf = 0.3, delay = 0;
-    int bad = 0, max_u = 0, arpabet = 0;
+    int bad = 0, max_u = 0, arpabet = 0, midway = 0;
     for (int c; (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1 && !bad;) {
         switch (c) {
         case 'h': fputs(usage, stdout); return EXIT_OK;
@@ -138,6 +142,7 @@ int cmd_align(int argc, char **argv) {
         case O_PHONESET: bad = cli_choice("align", "--phone-set", optarg, phone_sets, &arpabet); break;
         case O_MINCONF: bad = cli_double("align", "--min-confidence", optarg, 0, 1, &min_conf); break;
         case O_DELAY: bad = cli_double("align", "--delay", optarg, -10, 10, &delay); break;
+        case O_BOUNDARY: bad = cli_choice("align", "--boundary", optarg, boundaries, &midway); break;
         case O_REF: ref = optarg; break;
         case O_THREADS: bad = cli_int("align", "--threads", optarg, 1, 256, &data.threads); break;
         case O_MAXDUR: bad = cli_double("align", "--max-duration", optarg, 0.1, 1e6, &data.max_duration); break;
@@ -168,6 +173,7 @@ int cmd_align(int argc, char **argv) {
     if (!rc && load_lp(lp_path, lang, &lp)) rc = cli_fail("align");
     if (!rc) {
         cfg.lexicon = lex, cfg.lp = lp, cfg.voice = nk_espeak_voice_for(lang), cfg.delay = delay;
+        cfg.midway = midway;
         rc = cli_load_dataset("align", nk_model_arch(m), argv + optind, argc - optind, &data, &d);
     }
     if (!rc && !(items = calloc(nk_dataset_size(d) + 1, sizeof *items)))
@@ -186,7 +192,7 @@ int cmd_align(int argc, char **argv) {
             rc = EXIT_USER_ERROR;
         }
     }
-    if (!rc && ref) rc = quality(ref, out, d, items, lang, model_path, delay);
+    if (!rc && ref) rc = quality(ref, out, d, items, lang, model_path, &cfg);
     for (size_t i = 0; items && i < nk_dataset_size(d); i++) nk_align_result_free(&items[i].r);
     free(items);
     nk_dataset_free(d);
