@@ -33,6 +33,7 @@
 #include "napkit/nap.h"
 #include "napkit/attrib.h"
 #include "napkit/sanity.h"
+#include "napkit/featvis.h"
 #include "napkit/align.h"
 #include "napkit/hungarian.h"
 #include "napkit/compare.h"
