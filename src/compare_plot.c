@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Position along the leaf axis (leaf k of the order at k + 0.5) and height of every node. */
 static int node_positions(const double *Z, int n, double *pos, double *h, double *hmax) {
@@ -45,6 +46,21 @@ static void draw_tree(cairo_t *cr, const double *Z, int n, const double *pos, co
     }
 }
 
+/* Swaps the children of B's merges so that, bottom up, the child whose leaves
+ * sit higher in A's order comes first: fewer crossing lines, same tree. */
+static void untangle(double *Zb, int n, const double *pos_a) {
+    double *mean = malloc(sizeof(double) * (2 * (size_t)n - 1));
+    if (!mean) return; /* the figure is still right, only more tangled */
+    for (int i = 0; i < n; i++) mean[i] = pos_a[i];
+    for (int k = 0; k < n - 1; k++) {
+        int a = (int)Zb[4 * k], b = (int)Zb[4 * k + 1];
+        double sa = a < n ? 1 : Zb[4 * (a - n) + 3], sb = b < n ? 1 : Zb[4 * (b - n) + 3];
+        if (mean[a] > mean[b]) Zb[4 * k] = b, Zb[4 * k + 1] = a;
+        mean[n + k] = (sa * mean[a] + sb * mean[b]) / (sa + sb);
+    }
+    free(mean);
+}
+
 int nk_plot_tanglegram(const double *Za, const double *Zb, int n, const char *const *labels, const char *name_a,
                        const char *name_b, const nk_plot_style *style, const char *path) {
     if (n < 2) return nk_fail(NK_ERR_ARG, "%s: a tanglegram needs 2 leaves (got %d)", path, n);
@@ -54,9 +70,13 @@ int nk_plot_tanglegram(const double *Za, const double *Zb, int n, const char *co
     const size_t nodes = 2 * (size_t)n - 1;
     double *pa = malloc(sizeof(double) * nodes * 4), *ha = pa + nodes, *pb = pa + 2 * nodes, *hb = pa + 3 * nodes;
     if (!pa) return nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
-    double ma, mb;
-    rc = node_positions(Za, n, pa, ha, &ma);
-    if (!rc) rc = node_positions(Zb, n, pb, hb, &mb);
+    double ma, mb, *zb = malloc(sizeof(double) * 4 * (n - 1));
+    rc = zb ? node_positions(Za, n, pa, ha, &ma) : nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
+    if (!rc) {
+        memcpy(zb, Zb, sizeof(double) * 4 * (n - 1));
+        untangle(zb, n, pa);
+        rc = node_positions(zb, n, pb, hb, &mb);
+    }
     nk_plot_style st;
     plot_style_resolve(style, &st);
     const double font = st.font_size, step = fmax(font * 1.3, 4), tree_w = 110, gap = 70;
@@ -77,7 +97,7 @@ int nk_plot_tanglegram(const double *Za, const double *Zb, int n, const char *co
         plot_text(cr, 10 + tree_w / 2, top - font * 1.2, name_a, font, 0.5, 1, 0);
         plot_text(cr, W - 10 - tree_w / 2, top - font * 1.2, name_b, font, 0.5, 1, 0);
         draw_tree(cr, Za, n, pa, ha, ma, la, 10, top, step);
-        draw_tree(cr, Zb, n, pb, hb, mb, rb, W - 10, top, step);
+        draw_tree(cr, zb, n, pb, hb, mb, rb, W - 10, top, step);
         for (int i = 0; i < n; i++) {
             const double ya = top + pa[i] * step, yb = top + pb[i] * step;
             cairo_set_source_rgb(cr, 0, 0, 0);
@@ -95,7 +115,7 @@ int nk_plot_tanglegram(const double *Za, const double *Zb, int n, const char *co
         snprintf(details, sizeof details, "leaves %d", n);
         rc = plot_finish(&f, path, details);
     }
-    free(pa);
+    free(pa), free(zb);
     return rc;
 }
 
