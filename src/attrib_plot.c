@@ -78,7 +78,7 @@ static void tier_row(cairo_t *cr, const nk_tier *t, double x, double y, double w
 }
 
 int nk_attr_plot(const float *x, int F, int T, const float *map, int rows, double frame_s, const nk_textgrid *tiers,
-                 const char *title, const char *settings, const char *path) {
+                 const char *map_label, const char *title, const char *settings, const char *path) {
     if (F < 1 || T < 2 || (rows != 1 && rows != F) || !(frame_s > 0))
         return nk_fail(NK_ERR_ARG, "%s: attribution figure needs F ≥ 1, T ≥ 2 and a map of F or 1 rows", path);
     float xlo = INFINITY, xhi = -INFINITY;
@@ -107,7 +107,7 @@ int nk_attr_plot(const float *x, int F, int T, const float *map, int rows, doubl
     img = image(x, F, T, xlo, xhi, map, rows, amax, NULL);
     panel(cr, img, left, y2, pw, ph);
     cairo_surface_destroy(img);
-    plot_axis(cr, left, y2 + ph, left, y2, 0, F, -1, f, "attribution");
+    plot_axis(cr, left, y2 + ph, left, y2, 0, F, -1, f, map_label ? map_label : "attribution");
     /* Colour bar of the attribution: −amax … amax. */
     double bx = left + pw + f, bh = ph;
     for (int i = 0; i < 64; i++) {

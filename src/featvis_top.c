@@ -111,9 +111,12 @@ int nk_top_write_snippet(const nk_model *m, const char *audio, int layer, int ch
         const double t0 = (double)lo * hop / sr, t1 = (double)hi * hop / sr;
         nk_textgrid *tiers = tiers_for(audio, t0, t1);
         char title[256];
-        snprintf(title, sizeof title, "unit %d:%d at %.2f s of %s", layer, channel, (lo + hi) / 2.0 * hop / sr,
-                 strrchr(audio, '/') ? strrchr(audio, '/') + 1 : audio);
-        rc = nk_attr_plot(seg, F, len, act + lo, 1, (double)hop / sr, tiers, title, NULL, stem);
+        int c0, c1; /* the frame's receptive field, for the time in the title */
+        nk_attr_input_span(a, layer, frame, frame + 1, &c0, &c1);
+        snprintf(title, sizeof title, "unit %d:%d at %.2f s of %s (activation %.3g)", layer, channel,
+                 (c0 + c1 - 1) / 2.0 * hop / sr, strrchr(audio, '/') ? strrchr(audio, '/') + 1 : audio,
+                 nk_ws_act(ws, layer)[(size_t)channel * Tl + frame]);
+        rc = nk_attr_plot(seg, F, len, act + lo, 1, (double)hop / sr, tiers, "activation", title, NULL, stem);
         nk_textgrid_free(tiers);
     }
     free(x), free(pcm), free(seg), free(act);

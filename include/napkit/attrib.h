@@ -151,11 +151,12 @@ int nk_lrp(const nk_model *m, nk_workspace *ws, const nk_target *tg, nk_attr_met
 
 /* The attribution figure (path as in plot.h: .pdf/.svg/.png, or a stem for all
  * three): X (F, T) as a spectrogram; the map (rows = F: (F, T); rows = 1: a
- * time profile (T)) over a grey copy of it, red > 0 > blue; then each tier of
- * `tiers` (NULL: none) and a time axis at frame_s seconds per frame. title and
- * settings (the command line, for the metadata) may be NULL. */
+ * time profile (T)) over a grey copy of it, red > 0 > blue, its axis titled
+ * map_label (NULL: "attribution"); then each tier of `tiers` (NULL: none) and a
+ * time axis at frame_s seconds per frame. title and settings (the command line,
+ * for the metadata) may be NULL. */
 int nk_attr_plot(const float *x, int F, int T, const float *map, int rows, double frame_s, const nk_textgrid *tiers,
-                 const char *title, const char *settings, const char *path);
+                 const char *map_label, const char *title, const char *settings, const char *path);
 
 /* Runs job(ctx, i, ws_i, buf_i) for i = 0 … n−1 on up to omp_get_max_threads()
  * threads, each with its own workspace (ws and fresh ones) and buffer of

@@ -164,8 +164,8 @@ int cmd_attribute(int argc, char **argv) {
         char title[160], *settings = nk_plot_command_line(argc, argv);
         snprintf(title, sizeof title, "%s of %s", nk_attr_method_names[method], target);
         path = nk_path_join(dir, "attribution");
-        rc = nk_attr_plot(x, F, T, map, rep.rows, (double)a->frontend.hop / a->frontend.sample_rate, grid, title,
-                          settings, path);
+        rc = nk_attr_plot(x, F, T, map, rep.rows, (double)a->frontend.hop / a->frontend.sample_rate, grid, NULL,
+                          title, settings, path);
         free(path), free(settings);
     }
     if (!rc && (o.method == NK_ATTR_IG || o.method >= NK_ATTR_LRP_EPS))
