@@ -38,6 +38,13 @@ shape letters-l8-sem $tmp/l/layer_08_sem.npy "($G, 256, 11)"
 shape letters-l10-flat $tmp/l/layer_10_flat.npy "($G, 29)"
 grep -q '"ctc-forced-alignment"' $tmp/l/naps.json && grep -q '"dropped"' $tmp/l/naps.json
 check "naps.json identity and dropped groups" $?
+# The ERP figure straight from the folder: named groups, SEM bands, ms axis.
+g1=$(sed -n 1p $tmp/l/groups.txt); g2=$(sed -n 2p $tmp/l/groups.txt)
+expect erp-from-naps 0 '' -- $napkit plot erp $tmp/l --layer 8 --neuron 3 --groups "$g2,$g1" -o $tmp/erp.svg
+grep -q '<svg' $tmp/erp.svg
+check "erp figure is an SVG" $?
+expect erp-unknown-group 1 "no group 'nosuch'" -- $napkit plot erp $tmp/l --layer 8 --neuron 3 --groups nosuch -o $tmp/x.svg
+expect erp-missing-layer 1 'layer_05' -- $napkit plot erp $tmp/l --layer 5 --neuron 3 -o $tmp/x.svg
 expect min-count-too-high 1 'no group has 1000 or more events' -- $napkit naps --model $m $c/all.tsv -o $tmp/x --min-count 1000
 
 # Shards over two halves merge to the single run.

@@ -307,6 +307,14 @@ static int run(const naps_args *a, char *const *corpora, int n_corpora, int argc
         cJSON_AddNumberToObject(ex, "corpus_utterances", (double)nk_dataset_size(d));
         cJSON_AddStringToObject(ex, "model", a->model);
         if (a->align) cJSON_AddStringToObject(ex, "align", a->align);
+        /* Frame duration of each layer, so figures can label offsets in ms. */
+        cJSON *fms = cJSON_AddObjectToObject(ex, "frame_ms");
+        for (int i = 0; i < cfg.n_layers; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "layer_%02d", cfg.layers[i]);
+            cJSON_AddNumberToObject(fms, name, 1000.0 * nk_arch_total_stride(arch, cfg.layers[i]) *
+                                                   arch->frontend.hop / arch->frontend.sample_rate);
+        }
         char *line = nk_plot_command_line(argc, argv);
         if (line) cJSON_AddStringToObject(ex, "command", line);
         free(line);

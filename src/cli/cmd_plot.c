@@ -2,6 +2,8 @@
 #include "cli.h"
 
 #include "napkit/cluster.h"
+
+#include <cJSON.h>
 #include "napkit/error.h"
 #include "napkit/fileio.h"
 #include "napkit/npy.h"
@@ -18,6 +20,7 @@ static const char usage[] =
     "usage: napkit plot dendrogram DIR [-o OUT] [options]   DIR from 'napkit cluster'\n"
     "       napkit plot heatmap MATRIX.npy -o OUT [options]\n"
     "       napkit plot erp MEAN.npy -o OUT [options]\n"
+    "       napkit plot erp NAPS_DIR --layer L --neuron C [--groups a,e,i] -o OUT\n"
     "OUT ending in .pdf/.svg/.png writes that format, any other OUT all three.\n"
     "style:\n"
     "  --width PT --height PT     figure size in points (default: from the content)\n"
@@ -33,11 +36,13 @@ static const char usage[] =
     "  --row-labels FILE --col-labels FILE   --vmin V --vmax V   --clabel T\n"
     "  --x0 X --dx DX             numeric column axis (e.g. time offsets)\n"
     "erp: MEAN (G, T), or (G, C, T) with --neuron c; --sem SEM.npy of the same shape\n"
-    "  --labels FILE (one per group)   --x0 X --dx DX (time axis, default 0, 1, ...)\n";
+    "  --labels FILE (one per group)   --x0 X --dx DX (time axis, default 0, 1, ...)\n"
+    "  from a 'napkit naps' folder: layer L's means, SEM bands and group names, the\n"
+    "  time axis in ms; --groups keeps only the named groups, in that order\n";
 
 typedef struct {
-    const char *rows_from, *cols_from, *row_labels, *col_labels, *labels, *sem;
-    int orient, no_classes, group, neuron;
+    const char *rows_from, *cols_from, *row_labels, *col_labels, *labels, *sem, *groups;
+    int orient, no_classes, group, neuron, layer;
     double threshold, x0, dx;
     int has_threshold, has_x;
     nk_matrix_axes ax;
@@ -46,7 +51,11 @@ typedef struct {
 /* A float32 view of an .npy: 2-D as is, 3-D (A, B, T) sliced at index `pick` of A
  * (heatmap: one group → (C, T)) or of B (erp: one neuron → (G, T)). */
 static int load_2d(const char *path, int pick, int axis, nk_array *a, float **m, int *rows, int *cols) {
-    int rc = nk_npy_read_f32(path, a);
+    int rc = nk_npy_read(path, a);
+    if (!rc && a->dtype != NK_F32) {
+        nk_array_free(a);
+        rc = nk_fail(NK_ERR_FORMAT, "%s: figures read float32 arrays", path);
+    }
     *m = NULL;
     if (rc) return rc;
     if (a->ndim == 2 && pick < 0) {
@@ -146,32 +155,94 @@ static int plot_heatmap(const char *in, const char *out, plot_args *a, nk_plot_s
     return rc;
 }
 
+/* Keeps the rows of mean (and sem) whose labels are listed in `wanted`
+ * ("a,e,i"), in that order. */
+static int pick_groups(const char *wanted, float *mean, float *sem, int T, char **labels, int *G) {
+    char *list = strdup(wanted), *save = NULL;
+    int n = 0, rc = list ? NK_OK : nk_fail(NK_ERR_NOMEM, "out of memory");
+    float *m2 = malloc(sizeof(float) * (size_t)*G * T), *s2 = malloc(sizeof(float) * (size_t)*G * T);
+    char **l2 = calloc((size_t)*G, sizeof *l2);
+    if (!rc && (!m2 || !s2 || !l2)) rc = nk_fail(NK_ERR_NOMEM, "out of memory");
+    for (char *tok = rc ? NULL : strtok_r(list, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+        int g = 0;
+        while (g < *G && strcmp(labels[g], tok) != 0) g++;
+        if (g == *G) rc = nk_fail(NK_ERR_ARG, "--groups: no group '%s'", tok);
+        else if (n == *G) rc = nk_fail(NK_ERR_ARG, "--groups: more names than groups");
+        else {
+            memcpy(m2 + (size_t)n * T, mean + (size_t)g * T, sizeof(float) * T);
+            if (sem) memcpy(s2 + (size_t)n * T, sem + (size_t)g * T, sizeof(float) * T);
+            l2[n++] = strdup(labels[g]);
+        }
+    }
+    if (!rc) {
+        memcpy(mean, m2, sizeof(float) * (size_t)n * T);
+        if (sem) memcpy(sem, s2, sizeof(float) * (size_t)n * T);
+        for (int g = 0; g < *G; g++) free(labels[g]), labels[g] = l2[g];
+        *G = n;
+    } else {
+        for (int g = 0; l2 && g < *G; g++) free(l2[g]);
+    }
+    free(list), free(m2), free(s2), free(l2);
+    return rc;
+}
+
+/* A 'napkit naps' folder: file names of layer L and the frame duration in ms. */
+static int naps_dir_files(const char *dir, int layer, char **mean, char **sem, char **labels, double *frame_ms) {
+    char name[64], *json = NULL, *p = nk_path_join(dir, "naps.json");
+    int rc = p ? nk_read_file(p, &json, NULL) : nk_fail(NK_ERR_NOMEM, "out of memory");
+    cJSON *j = rc ? NULL : cJSON_Parse(json);
+    if (!rc && !j) rc = nk_fail(NK_ERR_FORMAT, "%s: not valid JSON", p);
+    snprintf(name, sizeof name, "layer_%02d", layer);
+    const cJSON *ms = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "frame_ms"), name);
+    *frame_ms = cJSON_IsNumber(ms) ? ms->valuedouble : 1.0;
+    snprintf(name, sizeof name, "layer_%02d.npy", layer);
+    *mean = nk_path_join(dir, name);
+    snprintf(name, sizeof name, "layer_%02d_sem.npy", layer);
+    *sem = nk_path_join(dir, name);
+    *labels = nk_path_join(dir, "groups.txt");
+    cJSON_Delete(j), free(json), free(p);
+    return rc;
+}
+
 static int plot_erp(const char *in, const char *out, const plot_args *a, nk_plot_style *st) {
     nk_array m = {0}, s = {0};
     float *mean, *sem = NULL, *x = NULL;
-    int G = 0, T = 0, G2, T2;
-    char **labels = NULL;
-    int rc = load_2d(in, a->neuron, 1, &m, &mean, &G, &T);
-    if (!rc && a->sem) {
-        rc = load_2d(a->sem, a->neuron, 1, &s, &sem, &G2, &T2);
-        if (!rc && (G2 != G || T2 != T))
-            rc = nk_fail(NK_ERR_FORMAT, "%s: shape (%d, %d) differs from the mean's (%d, %d)", a->sem, G2, T2, G, T);
+    int G = 0, T = 0, G2, T2, rc = NK_OK;
+    char **labels = NULL, *dmean = NULL, *dsem = NULL, *dlabels = NULL;
+    const char *mean_path = in, *sem_path = a->sem, *labels_path = a->labels;
+    double x0 = a->x0, dx = a->dx, frame_ms = 0;
+    if (a->layer >= 0) {
+        rc = naps_dir_files(in, a->layer, &dmean, &dsem, &dlabels, &frame_ms);
+        mean_path = dmean, sem_path = sem_path ? sem_path : dsem, labels_path = labels_path ? labels_path : dlabels;
     }
-    if (!rc && a->labels) rc = read_labels(a->labels, G, &labels);
-    if (!rc && a->has_x) {
+    if (!rc) rc = load_2d(mean_path, a->neuron, 1, &m, &mean, &G, &T);
+    if (!rc && sem_path) {
+        rc = load_2d(sem_path, a->neuron, 1, &s, &sem, &G2, &T2);
+        if (!rc && (G2 != G || T2 != T))
+            rc = nk_fail(NK_ERR_FORMAT, "%s: shape (%d, %d) differs from the mean's (%d, %d)", sem_path, G2, T2, G, T);
+    }
+    if (!rc && labels_path) rc = read_labels(labels_path, G, &labels);
+    if (!rc && a->groups) {
+        if (!labels) rc = nk_fail(NK_ERR_ARG, "--groups needs group names (--labels or a naps folder)");
+        else rc = pick_groups(a->groups, mean, sem, T, labels, &G);
+    }
+    /* A naps window runs −w … w frames; label it in ms unless told otherwise. */
+    if (!rc && a->layer >= 0 && !a->has_x) x0 = -(T / 2) * frame_ms, dx = frame_ms;
+    if (!rc && (a->has_x || a->layer >= 0)) {
         if (!(x = malloc(sizeof(float) * T))) rc = nk_fail(NK_ERR_NOMEM, "out of memory");
-        for (int t = 0; x && t < T; t++) x[t] = (float)(a->x0 + t * a->dx);
+        for (int t = 0; x && t < T; t++) x[t] = (float)(x0 + t * dx);
+        if (a->layer >= 0 && !st->xlabel) st->xlabel = "time relative to event (ms)";
     }
     if (!rc) rc = nk_plot_erp(mean, sem, G, T, (const char *const *)labels, x, st, out);
     nk_strings_free(labels, G);
-    free(x);
+    free(x), free(dmean), free(dsem), free(dlabels);
     nk_array_free(&m), nk_array_free(&s);
     return rc;
 }
 
 static int plot_main(int argc, char **argv, const char *settings) {
     enum { O_W = 256, O_H, O_FONT, O_DPI, O_TITLE, O_XL, O_YL, O_CMAP, O_ORIENT, O_THR, O_NOCLS, O_ROWSF, O_COLSF,
-           O_RL, O_CL, O_VMIN, O_VMAX, O_CLABEL, O_X0, O_DX, O_GROUP, O_NEURON, O_SEM, O_LABELS };
+           O_RL, O_CL, O_VMIN, O_VMAX, O_CLABEL, O_X0, O_DX, O_GROUP, O_NEURON, O_SEM, O_LABELS, O_LAYER, O_GROUPS };
     static const struct option opts[] = {
         {"width", 1, 0, O_W}, {"height", 1, 0, O_H}, {"font-size", 1, 0, O_FONT}, {"dpi", 1, 0, O_DPI},
         {"title", 1, 0, O_TITLE}, {"xlabel", 1, 0, O_XL}, {"ylabel", 1, 0, O_YL}, {"cmap", 1, 0, O_CMAP},
@@ -179,14 +250,14 @@ static int plot_main(int argc, char **argv, const char *settings) {
         {"rows-from", 1, 0, O_ROWSF}, {"cols-from", 1, 0, O_COLSF}, {"row-labels", 1, 0, O_RL},
         {"col-labels", 1, 0, O_CL}, {"vmin", 1, 0, O_VMIN}, {"vmax", 1, 0, O_VMAX}, {"clabel", 1, 0, O_CLABEL},
         {"x0", 1, 0, O_X0}, {"dx", 1, 0, O_DX}, {"group", 1, 0, O_GROUP}, {"neuron", 1, 0, O_NEURON},
-        {"sem", 1, 0, O_SEM}, {"labels", 1, 0, O_LABELS}, {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'},
+        {"sem", 1, 0, O_SEM}, {"labels", 1, 0, O_LABELS}, {"layer", 1, 0, O_LAYER}, {"groups", 1, 0, O_GROUPS}, {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     static const char *const kinds[] = {"dendrogram", "heatmap", "erp", NULL};
     static const char *const orientations[] = {"top", "left", NULL};
     nk_plot_style st;
     nk_plot_style_default(&st);
     plot_args a = {0};
-    a.orient = a.group = a.neuron = -1;
+    a.orient = a.group = a.neuron = a.layer = -1;
     a.dx = 1;
     nk_matrix_axes_default(&a.ax);
     double vmin = 0, vmax = 0;
@@ -221,6 +292,8 @@ static int plot_main(int argc, char **argv, const char *settings) {
         case O_NEURON: bad = cli_int(cmd, "--neuron", optarg, 0, 100000000, &a.neuron); break;
         case O_SEM: a.sem = optarg; break;
         case O_LABELS: a.labels = optarg; break;
+        case O_LAYER: bad = cli_int(cmd, "--layer", optarg, 0, 100000, &a.layer); break;
+        case O_GROUPS: a.groups = optarg; break;
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
