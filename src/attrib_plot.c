@@ -30,7 +30,8 @@ static cairo_surface_t *image(const float *x, int h, int w, float xlo, float xhi
             if (!map) {
                 nk_colormap(cmap, s, rgb);
             } else {
-                double v = map[map_rows == 1 ? (size_t)j : k], a = fmin(fabs(v) / amax, 1), c[3];
+                /* Opacity √(|v| / max): sparse maps stay visible where they are small. */
+                double v = map[map_rows == 1 ? (size_t)j : k], a = sqrt(fmin(fabs(v) / amax, 1)), c[3];
                 nk_colormap("rdbu", 0.5 + 0.5 * v / amax, c);
                 for (int q = 0; q < 3; q++) rgb[q] = (1 - a) * (0.35 + 0.6 * s) + a * c[q];
             }
