@@ -160,7 +160,7 @@ int nk_npy_read(const char *path, nk_array *out) {
     return NK_OK;
 }
 
-int nk_npy_read_f32(const char *path, nk_array *out) {
+static int read_as_f32(const char *path, nk_array *out, int require_finite) {
     int rc = nk_npy_read(path, out);
     if (rc) return rc;
     size_t n = nk_array_count(out);
@@ -178,7 +178,7 @@ int nk_npy_read_f32(const char *path, nk_array *out) {
         out->dtype = NK_F32;
     }
     const float *f = out->data;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; require_finite && i < n; i++) {
         if (!isfinite(f[i])) {
             nk_array_free(out);
             return nk_fail(NK_ERR_NUMERIC, "%s: element %zu is not finite", path, i);
@@ -186,3 +186,7 @@ int nk_npy_read_f32(const char *path, nk_array *out) {
     }
     return NK_OK;
 }
+
+int nk_npy_read_f32(const char *path, nk_array *out) { return read_as_f32(path, out, 1); }
+
+int nk_npy_read_f32_nan(const char *path, nk_array *out) { return read_as_f32(path, out, 0); }

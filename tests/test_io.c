@@ -78,6 +78,9 @@ static void test_npy_rejects_malformed(void) {
     f[3] = NAN;
     CHECK_OK(nk_npy_write(p, NK_F32, 1, s, f));
     CHECK(nk_npy_read_f32(p, &a) == NK_ERR_NUMERIC);
+    CHECK_OK(nk_npy_read_f32_nan(p, &a));
+    CHECK(a.dtype == NK_F32 && isnan(((float *)a.data)[3]));
+    nk_array_free(&a);
     free(p);
 }
 

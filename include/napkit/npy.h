@@ -29,5 +29,8 @@ int nk_npy_write(const char *path, nk_dtype dtype, int ndim, const long *shape, 
 int nk_npy_read(const char *path, nk_array *out);
 /* Reads an array and converts it to float32 (NaN/Inf are rejected). */
 int nk_npy_read_f32(const char *path, nk_array *out);
+/* The same, but NaN and Inf pass: results where NaN marks a missing value
+ * (a NAP offset no event reached) read back for figures. */
+int nk_npy_read_f32_nan(const char *path, nk_array *out);
 
 #endif

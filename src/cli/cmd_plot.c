@@ -51,11 +51,7 @@ typedef struct {
 /* A float32 view of an .npy: 2-D as is, 3-D (A, B, T) sliced at index `pick` of A
  * (heatmap: one group → (C, T)) or of B (erp: one neuron → (G, T)). */
 static int load_2d(const char *path, int pick, int axis, nk_array *a, float **m, int *rows, int *cols) {
-    int rc = nk_npy_read(path, a);
-    if (!rc && a->dtype != NK_F32) {
-        nk_array_free(a);
-        rc = nk_fail(NK_ERR_FORMAT, "%s: figures read float32 arrays", path);
-    }
+    int rc = nk_npy_read_f32_nan(path, a);
     *m = NULL;
     if (rc) return rc;
     if (a->ndim == 2 && pick < 0) {
