@@ -302,6 +302,7 @@ static void test_errors(void) {
     CHECK(napkit_run("align --model %s %s", model, root) == 2 && said("needs --model, -o DIR"));
     CHECK(napkit_run("align --model %s %s -o %s --phone-set xsampa", model, root, out) == 2);
     CHECK(napkit_run("align --model %s %s -o %s --min-confidence 2", model, root, out) == 2);
+    CHECK(napkit_run("align --model %s %s -o %s --boundary edge", model, root, out) == 2 && said("--boundary"));
     CHECK(napkit_run("align --model %s/nope.safetensors %s -o %s", check_tmpdir(), root, out) == 1 &&
           said("nope.safetensors"));
     snprintf(cache, sizeof cache, "%s/empty-cache", check_tmpdir());

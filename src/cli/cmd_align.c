@@ -176,8 +176,10 @@ int cmd_align(int argc, char **argv) {
         cfg.midway = midway;
         rc = cli_load_dataset("align", nk_model_arch(m), argv + optind, argc - optind, &data, &d);
     }
-    if (!rc && !(items = calloc(nk_dataset_size(d) + 1, sizeof *items)))
-        rc = nk_fail(NK_ERR_NOMEM, "out of memory"), cli_fail("align");
+    if (!rc && !(items = calloc(nk_dataset_size(d) + 1, sizeof *items))) {
+        nk_fail(NK_ERR_NOMEM, "out of memory");
+        rc = cli_fail("align");
+    }
     if (!rc && nk_align_dataset(m, d, &cfg, min_conf, data.threads, cli_show_progress, items)) rc = cli_fail("align");
     if (!rc && nk_align_write_dir(out, d, items, arpabet)) rc = cli_fail("align");
     if (!rc) {
