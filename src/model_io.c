@@ -157,7 +157,10 @@ int nk_model_load(const char *path, nk_model **out) {
     int rc = nk_st_open(path, &st);
     if (rc) return rc;
     rc = model_from_file(st, path, out);
-    if (!rc && nk_st_count(st) != 2 * nk_model_arch(*out)->n_layers) {
+    /* A training checkpoint (napkit.train metadata) also holds the optimizer's
+     * state; it loads as the model of its epoch. Anything else must hold only
+     * the model. */
+    if (!rc && !nk_st_metadata(st, "napkit.train") && nk_st_count(st) != 2 * nk_model_arch(*out)->n_layers) {
         rc = nk_fail(NK_ERR_FORMAT, "%s: holds %d tensors but %s has %d layers (weight and bias each)",
                      path, nk_st_count(st), nk_model_arch(*out)->name, nk_model_arch(*out)->n_layers);
         nk_model_free(*out);

@@ -144,6 +144,9 @@ static void test_resume_equals_uninterrupted(void) {
     CHECK(memcmp(nk_model_params(a), nk_model_params(ck), nk_model_param_count(a) * sizeof(float)) == 0);
     nk_st_close(st);
     nk_model_free(ck);
+    CHECK_OK(nk_model_load(ck_a, &ck)); /* a checkpoint is a model for analysis too */
+    CHECK(memcmp(nk_model_params(a), nk_model_params(ck), nk_model_param_count(a) * sizeof(float)) == 0);
+    nk_model_free(ck);
     /* A model file is not a checkpoint. */
     char *plain = nk_path_join(check_tmpdir(), "plain.safetensors");
     CHECK_OK(nk_model_save(a, plain));

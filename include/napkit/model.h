@@ -55,7 +55,8 @@ int nk_model_save_extra(const nk_model *m, const char *path, const nk_st_entry *
                         const char *const *meta, int n_meta);
 /* Loads the model from a file that may hold extra tensors; *st stays open for
  * the caller to read them (close it with nk_st_close). nk_model_load, in
- * contrast, rejects a file holding anything but the model. */
+ * contrast, rejects a file holding anything but the model, except a training
+ * checkpoint, which loads as the model of its last epoch. */
 int nk_model_load_extra(const char *path, nk_model **out, nk_safetensors **st);
 /* Builds a model from an architecture and a weights file. With torchaudio set,
  * the weights carry torchaudio Wav2Letter names (acoustic_model.N.weight with
