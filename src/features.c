@@ -151,6 +151,7 @@ void nk_frontend_free(nk_frontend *fe) {
 }
 
 const nk_frontend_config *nk_frontend_config_of(const nk_frontend *fe) { return &fe->cfg; }
+const float *nk_frontend_mel_filterbank(const nk_frontend *fe) { return fe->mel_fb; }
 
 int nk_frontend_dim(const nk_frontend *fe) {
     switch (fe->cfg.kind) {

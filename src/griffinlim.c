@@ -1,11 +1,8 @@
 /* From features back to audio: Griffin–Lim phase reconstruction (Griffin &
  * Lim 1984) and the mel → linear step through the pseudo-inverse of the
  * front end's mel filterbank.
- *
- * features.h does not expose the filterbank, so it is recovered through the
- * public front end: the power spectra P and mel energies M of the same noise
- * frames satisfy M = fb · P exactly, and fb is their least-squares solution.
- * This follows whatever mel scale and normalization the model's front end uses. */
+ * The filterbank is the model's own front end's (whatever mel scale and
+ * normalization it uses). */
 #include "napkit/featvis.h"
 
 #include "napkit/attrib.h"
@@ -141,44 +138,15 @@ static int spd_solve(double *A, int n, double *b, int nrhs) {
     return NK_OK;
 }
 
-/* fb (n_mels, nf) of the front end c, by least squares over noise frames. */
-static int probe_filterbank(const nk_frontend_config *c, double *fb) {
-    nk_frontend_config cp = *c, cm = *c;
-    cp.kind = NK_FEAT_POWER, cp.normalize = NK_NORM_NONE;
-    cm.kind = NK_FEAT_LOGMEL, cm.normalize = NK_NORM_NONE, cm.log = NK_LOG_NATURAL, cm.log_offset = 1e-30;
-    cm.top_db = 0;
-    const int nf = c->n_fft / 2 + 1, M = c->n_mels, T = 3 * nf;
-    const size_t n = (size_t)(T - 1) * c->hop;
-    nk_frontend *fp = NULL, *fm = NULL;
-    float *sig = malloc(n * sizeof *sig), *P = malloc(sizeof(float) * nf * T), *L = malloc(sizeof(float) * M * T);
-    double *G = calloc((size_t)nf * nf, sizeof *G);
-    int rc = sig && P && L && G ? 0 : nk_fail(NK_ERR_NOMEM, "mel inverse: out of memory");
-    uint64_t state = 12345;
-    for (size_t i = 0; !rc && i < n; i++) sig[i] = (float)(0.1 * nk_attr_normal(&state));
-    if (!rc) rc = nk_frontend_new(&cp, &fp);
-    if (!rc) rc = nk_frontend_new(&cm, &fm);
-    if (!rc) rc = nk_frontend_compute(fp, sig, n, P);
-    if (!rc) rc = nk_frontend_compute(fm, sig, n, L);
-    if (!rc) { // normal equations: (P Pᵀ) fb_mᵀ = P M_mᵀ for every mel row m
-        for (int i = 0; i < nf; i++)
-            for (int j = 0; j <= i; j++) {
-                double v = 0;
-                for (int t = 0; t < T; t++) v += (double)P[(size_t)i * T + t] * P[(size_t)j * T + t];
-                G[(size_t)i * nf + j] = G[(size_t)j * nf + i] = v;
-            }
-        for (int m = 0; m < M; m++)
-            for (int i = 0; i < nf; i++) {
-                double v = 0;
-                for (int t = 0; t < T; t++) v += (double)P[(size_t)i * T + t] * exp(L[(size_t)m * T + t]);
-                fb[(size_t)m * nf + i] = v;
-            }
-        rc = spd_solve(G, nf, fb, M);
-    }
-    for (size_t i = 0; !rc && i < (size_t)M * nf; i++) fb[i] = fb[i] > 0 ? fb[i] : 0; /* rounding noise */
-    nk_frontend_free(fp);
-    nk_frontend_free(fm);
-    free(sig), free(P), free(L), free(G);
-    return rc;
+/* fb (n_mels, nf) of the front end c, in double for the solves below. */
+static int front_end_filterbank(const nk_frontend_config *c, double *fb) {
+    nk_frontend *fe;
+    int rc = nk_frontend_new(c, &fe);
+    if (rc) return rc;
+    const float *f = nk_frontend_mel_filterbank(fe);
+    for (size_t i = 0; i < (size_t)c->n_mels * (c->n_fft / 2 + 1); i++) fb[i] = f[i];
+    nk_frontend_free(fe);
+    return NK_OK;
 }
 
 /* Refines the power spectrum p (nf, T) ≥ 0 so that fb · p matches the mel
@@ -222,7 +190,7 @@ int nk_features_to_audio(const nk_arch *a, const float *x, int T, double mean, d
     double *fb = malloc(sizeof(double) * M * nf), *FF = calloc((size_t)M * M, sizeof *FF);
     double *mel = malloc(sizeof(double) * M * T), *rhs = malloc(sizeof(double) * M * T);
     float *power = malloc(sizeof(float) * nf * T), *out = malloc(sizeof(float) * (T - 1) * c->hop);
-    int rc = fb && FF && mel && rhs && power && out ? probe_filterbank(c, fb) : nk_fail(NK_ERR_NOMEM, "out of memory");
+    int rc = fb && FF && mel && rhs && power && out ? front_end_filterbank(c, fb) : nk_fail(NK_ERR_NOMEM, "out of memory");
     if (!rc) {
         for (int m = 0; m < M; m++) // mel energies (M, T); rhs holds them frame by frame for the solve
             for (int t = 0; t < T; t++) {

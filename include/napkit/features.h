@@ -47,6 +47,10 @@ int nk_frontend_new(const nk_frontend_config *c, nk_frontend **out);
 void nk_frontend_free(nk_frontend *fe);
 const nk_frontend_config *nk_frontend_config_of(const nk_frontend *fe);
 
+/* The mel filterbank the front end applies to power spectra, (n_mels,
+ * n_fft/2+1) row-major; NULL for power features. For inverting features. */
+const float *nk_frontend_mel_filterbank(const nk_frontend *fe);
+
 /* Output size: F rows (n_fft/2+1, n_mels or n_mfcc) and T = 1 + n/hop frames. */
 int nk_frontend_dim(const nk_frontend *fe);
 size_t nk_frontend_frames(const nk_frontend *fe, size_t n_samples);
