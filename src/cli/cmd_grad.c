@@ -26,31 +26,17 @@ static const char *const rule_names[] = {"gradient", "guided", NULL};
 /* Seeds the log-probs with d nll / d log_probs of `text`; *nll receives the loss. */
 static int seed_ctc(const nk_model *m, nk_workspace *ws, const char *text, double *nll) {
     const nk_arch *a = nk_model_arch(m);
-    if (a->blank != 0)
-        return nk_fail(NK_ERR_ARG, "%s: text targets need the blank at index 0 (it is %d)", a->name, a->blank);
-    nk_alphabet *alpha;
-    int rc = nk_alphabet_new((const char *const *)a->alphabet, a->n_classes, &alpha);
-    if (rc) return rc;
-    char *norm = NULL;
     int *labels = NULL, U = 0;
-    rc = nk_text_normalize(alpha, text, &norm);
-    if (rc) {
-        char why[256]; /* nk_fail must not read the message it is overwriting */
-        snprintf(why, sizeof why, "%s", nk_last_error());
-        rc = nk_fail(rc, "--target-ctc \"%s\": %s", text, why);
-    }
-    if (!rc && !(labels = malloc((strlen(norm) + 1) * sizeof *labels))) rc = nk_fail(NK_ERR_NOMEM, "out of memory");
-    if (!rc) rc = nk_alphabet_encode(alpha, norm, labels, &U);
+    int rc = nk_target_labels(a, text, &labels, &U);
+    if (rc) rc = nk_fail(rc, "--target-ctc \"%s\": %s", text, nk_last_error());
     if (!rc) {
         rc = nk_ctc_loss(nk_ws_log_probs(ws), a->n_classes, nk_ws_frames(ws, a->n_layers - 1),
                          labels, U, a->blank, nll, nk_ws_log_probs_grad(ws));
         if (rc == NK_ERR_INFEASIBLE)
             rc = nk_fail(rc, "--target-ctc \"%s\": %d output frames are too few for %d letters",
-                         norm, nk_ws_frames(ws, a->n_layers - 1), U);
+                         text, nk_ws_frames(ws, a->n_layers - 1), U);
     }
     free(labels);
-    free(norm);
-    nk_alphabet_free(alpha);
     return rc;
 }
 
