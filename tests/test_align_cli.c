@@ -289,6 +289,16 @@ static void test_delay_and_arpabet(void) {
     CHECK_NEAR(num(q, "all.median_error_ms"), num(q0, "all.median_error_ms") - 100, 0.11);
     CHECK(num(q, "all.within_50ms") == 0 && num(q, "delay_ms") == 100);
     cJSON_Delete(q), cJSON_Delete(q0);
+    /* --delay-from takes the measured delay back out: the median error returns to 0 */
+    char back[400];
+    snprintf(back, sizeof back, "%s/back", check_tmpdir());
+    CHECK(napkit_run("align --model %s %s -o %s --lexicon %s --lp-model %s --reference %s --delay-from %s/quality.json",
+                     model, root, back, lexicon, lp_model, root, out) == 0);
+    q = json_file(back, "quality.json");
+    CHECK(fabs(num(q, "all.median_error_ms")) <= 0.1 && num(q, "all.within_50ms") == 1);
+    cJSON_Delete(q);
+    CHECK(napkit_run("align --model %s %s -o %s --boundary midway --delay-from %s/quality.json", model, root, back,
+                     out) == 2 && said("measured with --boundary spike"));
     char p[500], *text;
     snprintf(p, sizeof p, "%s/phones.ctm", out);
     CHECK_OK(nk_read_file(p, &text, NULL));

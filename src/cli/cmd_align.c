@@ -23,6 +23,8 @@ static const char usage[] =
     "  --min-confidence X   skip utterances whose mean letter confidence is below X\n"
     "                       (default 0.3)\n"
     "  --delay S            the model's onset delay, subtracted from every time (default 0)\n"
+    "  --delay-from FILE    the delay a --reference run measured: its quality.json\n"
+    "                       (delay_ms + median error; estimate it on training speakers)\n"
     "  --boundary B         where a label starts: spike (its first Viterbi frame) or midway\n"
     "                       (the middle of the blanks before it) (default spike)\n"
     "  --reference DIR      compare phoneme onsets with DIR's <utt>.TextGrid files (the\n"
@@ -45,6 +47,28 @@ static int load_lp(const char *path, const char *lang, nk_lp_model **out) {
                                        "WORD` once (add --train-text FILE for languages without a lexicon), or "
                                        "give --lp-model FILE", lang, cache ? cache : "the cache", lang);
     free(cache);
+    return rc;
+}
+
+/* The delay a --reference run measured: what it subtracted plus the median
+ * error it still saw. Its boundary must be this run's. */
+static int delay_from(const char *path, int midway, double *delay) {
+    char *text;
+    if (nk_read_file(path, &text, NULL)) return cli_fail("align");
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "delay_ms"),
+                *b = cJSON_GetObjectItemCaseSensitive(j, "boundary"),
+                *e = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "all"), "median_error_ms");
+    int rc = EXIT_OK;
+    if (!cJSON_IsNumber(d) || !cJSON_IsNumber(e) || !cJSON_IsString(b))
+        rc = cli_usage_error("align", "%s: not a quality.json with delay_ms, boundary and all.median_error_ms", path);
+    else if (strcmp(b->valuestring, midway ? "midway" : "spike"))
+        rc = cli_usage_error("align", "%s: measured with --boundary %s, not %s", path, b->valuestring,
+                             midway ? "midway" : "spike");
+    else
+        *delay = (d->valuedouble + e->valuedouble) / 1000;
+    cJSON_Delete(j);
     return rc;
 }
 
@@ -119,15 +143,17 @@ static int quality(const char *ref_dir, const char *out_dir, const nk_dataset *d
 }
 
 int cmd_align(int argc, char **argv) {
-    enum { O_MODEL = 256, O_LANG, O_LEX, O_LP, O_PHONESET, O_MINCONF, O_DELAY, O_REF, O_THREADS, O_MAXDUR, O_MAXU, O_BOUNDARY };
+    enum { O_MODEL = 256, O_LANG, O_LEX, O_LP, O_PHONESET, O_MINCONF, O_DELAY, O_REF, O_THREADS, O_MAXDUR, O_MAXU, O_BOUNDARY, O_DELAYFROM };
     static const struct option opts[] = {
         {"model", 1, 0, O_MODEL},        {"language", 1, 0, O_LANG},     {"lexicon", 1, 0, O_LEX},
         {"lp-model", 1, 0, O_LP},        {"phone-set", 1, 0, O_PHONESET}, {"min-confidence", 1, 0, O_MINCONF},
         {"delay", 1, 0, O_DELAY},        {"reference", 1, 0, O_REF},      {"threads", 1, 0, O_THREADS},
         {"max-duration", 1, 0, O_MAXDUR}, {"max-utterances", 1, 0, O_MAXU}, {"output", 1, 0, 'o'},
-        {"boundary", 1, 0, O_BOUNDARY},  {"help", 0, 0, 'h'},             {0, 0, 0, 0}};
+        {"boundary", 1, 0, O_BOUNDARY},  {"delay-from", 1, 0, O_DELAYFROM}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
     static const char *const phone_sets[] = {"ipa", "arpabet", NULL}, *const boundaries[] = {"spike", "midway", NULL};
-    const char *model_path = NULL, *out = NULL, *lang = "en", *lex_path = NULL, *lp_path = NULL, *ref = NULL;
+    const char *model_path = NULL, *out = NULL, *lang = "en", *lex_path = NULL, *lp_path = NULL, *ref = NULL,
+               *delay_path = NULL;
     cli_data_options data = {.threads = 2};
     double min_conf = 0.3, delay = 0;
     int bad = 0, max_u = 0, arpabet = 0, midway = 0;
@@ -143,6 +169,7 @@ int cmd_align(int argc, char **argv) {
         case O_MINCONF: bad = cli_double("align", "--min-confidence", optarg, 0, 1, &min_conf); break;
         case O_DELAY: bad = cli_double("align", "--delay", optarg, -10, 10, &delay); break;
         case O_BOUNDARY: bad = cli_choice("align", "--boundary", optarg, boundaries, &midway); break;
+        case O_DELAYFROM: delay_path = optarg; break;
         case O_REF: ref = optarg; break;
         case O_THREADS: bad = cli_int("align", "--threads", optarg, 1, 256, &data.threads); break;
         case O_MAXDUR: bad = cli_double("align", "--max-duration", optarg, 0.1, 1e6, &data.max_duration); break;
@@ -153,6 +180,7 @@ int cmd_align(int argc, char **argv) {
     if (bad) return bad;
     if (!model_path || !out || optind >= argc)
         return cli_usage_error("align", "needs --model, -o DIR and at least one CORPUS");
+    if (delay_path && (bad = delay_from(delay_path, midway, &delay))) return bad;
     int english = !strcmp(lang, "en");
     if (lex_path && !english) return cli_usage_error("align", "--lexicon is for --language en only");
     data.max_utterances = (size_t)max_u;
