@@ -276,6 +276,18 @@ static void test_align_and_quality(void) {
     CHECK_OK(nk_read_file(p, &text, NULL));
     CHECK(!strncmp(text, "1-1-0000 1 ", 11) && strstr(text, " cab ") && !strstr(text, "1-1-0006"));
     free(text);
+
+    /* one thread gives the same events as two */
+    char one[400], *x = NULL, *y = NULL;
+    snprintf(one, sizeof one, "%s/one", check_tmpdir());
+    CHECK(napkit_run("align --model %s %s -o %s --lexicon %s --lp-model %s --threads 1", model, root, one, lexicon,
+                     lp_model) == 0);
+    snprintf(p, sizeof p, "%s/events.jsonl", out);
+    nk_read_file(p, &x, NULL);
+    snprintf(p, sizeof p, "%s/events.jsonl", one);
+    nk_read_file(p, &y, NULL);
+    CHECK(x && y && !strcmp(x, y));
+    free(x), free(y);
 }
 
 /* A delay shifts every onset earlier; the report measures exactly that shift. */
