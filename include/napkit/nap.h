@@ -151,6 +151,45 @@ int nk_nap_run(const nk_model *m, nk_nap_sums *s, const nk_nap_utt *u, size_t n,
  * no events and are listed in out->skipped as "ID: reason". */
 int nk_nap_letter_events(const nk_model *m, const nk_dataset *d, int threads, nk_events *out);
 
+/* ---- events of a corpus, grouped for a run ---- */
+
+typedef enum { NK_NAP_GROUP_PHONEME, NK_NAP_GROUP_LETTER, NK_NAP_GROUP_CLASS, NK_NAP_GROUP_WORD } nk_nap_grouping;
+extern const char *const nk_nap_grouping_names[]; /* "phoneme", "letter", "class", "word", NULL */
+/* The events tier a grouping reads (phones for phoneme and class). */
+nk_event_tier nk_nap_grouping_tier(nk_nap_grouping kind);
+
+typedef struct {
+    char **groups;           /* (G) distinct labels, sorted (byte order) */
+    int G;
+    nk_nap_event **ev;       /* (n_utts) each dataset utterance's events, NULL when none */
+    int *n_ev;               /* (n_utts) */
+    size_t n_utts;
+    size_t n_no_label;       /* events of the tier without the label the grouping needs ("class") */
+    size_t n_missing_events; /* events whose utterance is not in the dataset … */
+    const char **missing;    /* … and those utterance ids, each once, sorted (n_missing; they
+                                point into the events, which must outlive this) */
+    size_t n_missing;
+} nk_nap_grouped;
+
+/* Matches the events of the grouping's tier to d's utterances by id and
+ * groups them by label (or "class"); each event's target is its letter's
+ * class index in arch (−1 when it has none). NK_ERR_EMPTY when the tier has
+ * no events or none refers to an utterance of d. */
+int nk_nap_group_events(const nk_events *e, nk_nap_grouping kind, const nk_arch *arch, const nk_dataset *d,
+                        nk_nap_grouped *out);
+void nk_nap_grouped_free(nk_nap_grouped *g);
+
+/* A run's identity for nk_nap_sums_new (malloc'd JSON, NULL when out of
+ * memory): {"model_hash": FNV-1a of the parameters, "arch", "group", "events"}. */
+char *nk_nap_identity(nk_model *m, nk_nap_grouping kind, const char *events);
+/* What naps.json records beside the identity (the `extra` of
+ * nk_nap_result_save; malloc'd JSON, NULL when out of memory): the corpora,
+ * their utterance count, the model and alignment paths (align may be NULL),
+ * each chosen layer's frame duration in ms ("frame_ms", which ERP figures
+ * read) and the command line (may be NULL). */
+char *nk_nap_run_info(const nk_arch *arch, const nk_nap_config *cfg, const char *model, const char *align,
+                      const char *const *corpora, int n_corpora, size_t n_utts, const char *command);
+
 /* ---- finalize: means, SEM, normalization, time-independent profiles ---- */
 
 typedef enum { NK_NAP_NORM_NONE, NK_NAP_NORM_GROUPMEAN, NK_NAP_NORM_ZSCORE } nk_nap_norm;

@@ -3,7 +3,6 @@
 
 #include "napkit/napkit.h"
 
-#include <cJSON.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,10 +29,6 @@ static const char usage[] =
     "Writes OUT/layer_NN.npy (G, C, 2W+1) means, layer_NN_sem.npy, layer_NN_flat.npy (G, C),\n"
     "groups.txt, naps.json and naps.shard (the sums, for --resume and 'napkit merge').\n"
     "Ctrl-C or kill saves the shard; run again with --resume to continue.\n";
-
-enum { G_PHONEME, G_LETTER, G_CLASS, G_WORD };
-static const char *const group_names[] = {"phoneme", "letter", "class", "word", NULL};
-static const nk_event_tier group_tier[] = {NK_EVENT_PHONES, NK_EVENT_LETTERS, NK_EVENT_PHONES, NK_EVENT_WORDS};
 
 static volatile sig_atomic_t interrupted;
 static void on_signal(int sig) { interrupted = sig; }
@@ -114,34 +109,6 @@ static int parse_layers(const char *arg, int L, int **layers, int *n) {
     return rc;
 }
 
-typedef struct {
-    const char *id;
-    size_t index;
-} utt_key;
-
-static int cmp_key(const void *a, const void *b) { return strcmp(((const utt_key *)a)->id, ((const utt_key *)b)->id); }
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static int alphabet_index(const nk_arch *a, const char *s) {
-    for (int k = 0; s && k < a->n_classes; k++)
-        if (k != a->blank && !strcmp(a->alphabet[k], s)) return k;
-    return -1;
-}
-
-/* Events resolved for the run: groups (sorted names) and per-utterance event lists. */
-typedef struct {
-    char **groups;
-    int G;
-    nk_nap_event **ev; /* (n_utts) */
-    int *n_ev;
-} resolved;
-
-static void resolved_free(resolved *r, size_t n) {
-    for (int g = 0; g < r->G; g++) free(r->groups[g]);
-    for (size_t i = 0; r->ev && i < n; i++) free(r->ev[i]);
-    free(r->groups), free(r->ev), free(r->n_ev);
-}
-
 static void list_some(const char *cmd, const char *what, char *const *items, size_t n) {
     if (!n) return;
     fprintf(stderr, "napkit %s: %s: %zu\n", cmd, what, n);
@@ -149,84 +116,18 @@ static void list_some(const char *cmd, const char *what, char *const *items, siz
     if (n > 10) fprintf(stderr, "  … and %zu more\n", n - 10);
 }
 
-/* Matches events to the dataset's utterances and groups them. */
+/* Groups the events, warning about those the corpus cannot take. */
 static int resolve_events(const char *cmd, const nk_events *e, int kind, const nk_arch *arch, const nk_dataset *d,
-                          resolved *r) {
-    const size_t n = nk_dataset_size(d);
-    memset(r, 0, sizeof *r);
-    utt_key *keys = malloc(sizeof *keys * (n + 1));
-    int *match = malloc(sizeof *match * (e->n + 1)); /* dataset index per event, −1: none */
-    char **names = malloc(sizeof *names * (e->n + 1));
-    char **missing = malloc(sizeof *missing * (e->n + 1));
-    r->ev = calloc(n + 1, sizeof *r->ev), r->n_ev = calloc(n + 1, sizeof *r->n_ev);
-    if (!keys || !match || !names || !missing || !r->ev || !r->n_ev) {
-        free(keys), free(match), free(names), free(missing);
-        return nk_fail(NK_ERR_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++) keys[i] = (utt_key){nk_dataset_get(d, i)->id, i};
-    qsort(keys, n, sizeof *keys, cmp_key);
-    size_t n_names = 0, n_missing = 0, n_tier = 0, no_class = 0;
-    for (size_t j = 0; j < e->n; j++) {
-        const nk_event *v = &e->ev[j];
-        match[j] = -1;
-        if (v->tier != group_tier[kind]) continue;
-        n_tier++;
-        const char *label = kind == G_CLASS ? v->cls : v->label;
-        if (!label) {
-            no_class++;
-            continue;
-        }
-        utt_key k = {v->utt, 0}, *hit = bsearch(&k, keys, n, sizeof *keys, cmp_key);
-        if (!hit) {
-            missing[n_missing++] = v->utt;
-            continue;
-        }
-        match[j] = (int)hit->index;
-        r->n_ev[hit->index]++;
-        names[n_names++] = (char *)label;
-    }
-    int rc = NK_OK;
-    if (n_tier == 0) rc = nk_fail(NK_ERR_EMPTY, "the events hold no %s events", nk_event_tier_names[group_tier[kind]]);
-    else if (n_names == 0)
-        rc = nk_fail(NK_ERR_EMPTY, "none of the %zu %s events refers to an utterance of the corpus (e.g. %s)", n_tier,
-                     nk_event_tier_names[group_tier[kind]], n_missing ? missing[0] : "-");
-    if (n_missing) { /* a clear warning, once per utterance */
-        qsort(missing, n_missing, sizeof *missing, cmp_str);
-        size_t u = 0;
-        for (size_t j = 0; j < n_missing; j++)
-            if (!u || strcmp(missing[u - 1], missing[j])) missing[u++] = missing[j];
+                          nk_nap_grouped *r) {
+    if (nk_nap_group_events(e, kind, arch, d, r)) return -1;
+    if (r->n_missing) { /* a clear warning, once per utterance */
         char what[128];
-        snprintf(what, sizeof what, "%zu events skipped: their utterance is not in the corpus; utterances", n_missing);
-        list_some(cmd, what, missing, u);
+        snprintf(what, sizeof what, "%zu events skipped: their utterance is not in the corpus; utterances",
+                 r->n_missing_events);
+        list_some(cmd, what, (char *const *)r->missing, r->n_missing);
     }
-    if (no_class) fprintf(stderr, "napkit %s: %zu events without a \"class\" skipped\n", cmd, no_class);
-    /* groups: the distinct labels, sorted */
-    qsort(names, n_names, sizeof *names, cmp_str);
-    r->groups = malloc(sizeof *r->groups * (n_names + 1));
-    for (size_t j = 0; !rc && j < n_names; j++)
-        if (!r->G || strcmp(r->groups[r->G - 1], names[j])) r->groups[r->G++] = strdup(names[j]);
-    for (size_t i = 0; !rc && i < n; i++)
-        if (r->n_ev[i] && !(r->ev[i] = malloc(sizeof **r->ev * r->n_ev[i]))) rc = nk_fail(NK_ERR_NOMEM, "out of memory");
-    memset(r->n_ev, 0, sizeof *r->n_ev * n);
-    for (size_t j = 0; !rc && j < e->n; j++) {
-        if (match[j] < 0) continue;
-        const nk_event *v = &e->ev[j];
-        const char *label = kind == G_CLASS ? v->cls : v->label;
-        char **g = bsearch(&label, r->groups, r->G, sizeof *r->groups, cmp_str);
-        const char *letter = v->tier == NK_EVENT_LETTERS ? v->label : v->letter;
-        r->ev[match[j]][r->n_ev[match[j]]++] =
-            (nk_nap_event){(int)(g - r->groups), v->start, v->end, v->peak, alphabet_index(arch, letter)};
-    }
-    free(keys), free(match), free(names), free(missing);
-    return rc;
-}
-
-/* FNV-1a of the parameters: which weights made the profiles. */
-static void model_hash(nk_model *m, char hex[17]) {
-    const unsigned char *p = (const unsigned char *)nk_model_params(m);
-    uint64_t h = 1469598103934665603u;
-    for (size_t i = 0; i < nk_model_param_count(m) * sizeof(float); i++) h = (h ^ p[i]) * 1099511628211u;
-    snprintf(hex, 17, "%016llx", (unsigned long long)h);
+    if (r->n_no_label) fprintf(stderr, "napkit %s: %zu events without a \"class\" skipped\n", cmd, r->n_no_label);
+    return 0;
 }
 
 typedef struct {
@@ -268,15 +169,40 @@ typedef struct {
     nk_nap_finalize_opts fin;
 } naps_args;
 
-static int run(const naps_args *a, char *const *corpora, int n_corpora, int argc, char **argv) {
+/* Under mpirun each rank sums every size-th utterance into its own shard;
+ * rank 0 then adds the shards in rank order (so the result is the same for
+ * the same number of ranks) and writes the outputs. */
+static char *rank_shard_path(const char *out, const cli_ranks *k) {
+    if (k->size == 1) return naps_shard_path(out);
+    char name[64];
+    snprintf(name, sizeof name, "naps.shard.rank%d", k->rank);
+    return nk_path_join(out, name);
+}
+
+static int merge_rank_shards(const char *out, const cli_ranks *k, nk_nap_sums *s) {
+    int rc = NK_OK;
+    for (int r = 1; !rc && r < k->size; r++) {
+        cli_ranks other = {r, k->size};
+        char *p = rank_shard_path(out, &other);
+        nk_nap_sums *part = NULL;
+        rc = p ? nk_nap_sums_read(p, &part) : nk_fail(NK_ERR_NOMEM, "out of memory");
+        if (!rc) rc = nk_nap_sums_merge(s, part);
+        nk_nap_sums_free(part);
+        free(p);
+    }
+    return rc;
+}
+
+static int run(const naps_args *a, char *const *corpora, int n_corpora, int argc, char **argv,
+               const cli_ranks *ranks) {
     const char *cmd = "naps";
     nk_model *m = NULL;
     nk_dataset *d = NULL;
     nk_events ev = {0};
-    resolved r = {0};
+    nk_nap_grouped r = {0};
     nk_nap_sums *s = NULL;
     nk_nap_utt *u = NULL;
-    char *identity = NULL, *extra = NULL, *shard = naps_shard_path(a->out);
+    char *identity = NULL, *extra = NULL, *shard = rank_shard_path(a->out, ranks);
     nk_nap_config cfg = a->cfg;
     int rc = EXIT_OK;
     if (nk_model_load(a->model, &m)) return free(shard), cli_fail(cmd);
@@ -295,32 +221,13 @@ static int run(const naps_args *a, char *const *corpora, int n_corpora, int argc
     }
     if (!rc && resolve_events(cmd, &ev, a->kind, arch, d, &r)) rc = cli_fail(cmd);
     if (!rc) {
-        char hash[17];
-        model_hash(m, hash);
-        cJSON *id = cJSON_CreateObject(), *ex = cJSON_CreateObject(), *specs = cJSON_CreateArray();
-        cJSON_AddStringToObject(id, "model_hash", hash);
-        cJSON_AddStringToObject(id, "arch", arch->name);
-        cJSON_AddStringToObject(id, "group", group_names[a->kind]);
-        cJSON_AddStringToObject(id, "events", a->align ? "events.jsonl" : "ctc-forced-alignment");
-        for (int i = 0; i < n_corpora; i++) cJSON_AddItemToArray(specs, cJSON_CreateString(corpora[i]));
-        cJSON_AddItemToObject(ex, "corpus", specs);
-        cJSON_AddNumberToObject(ex, "corpus_utterances", (double)nk_dataset_size(d));
-        cJSON_AddStringToObject(ex, "model", a->model);
-        if (a->align) cJSON_AddStringToObject(ex, "align", a->align);
-        /* Frame duration of each layer, so figures can label offsets in ms. */
-        cJSON *fms = cJSON_AddObjectToObject(ex, "frame_ms");
-        for (int i = 0; i < cfg.n_layers; i++) {
-            char name[32];
-            snprintf(name, sizeof name, "layer_%02d", cfg.layers[i]);
-            cJSON_AddNumberToObject(fms, name, 1000.0 * nk_arch_total_stride(arch, cfg.layers[i]) *
-                                                   arch->frontend.hop / arch->frontend.sample_rate);
-        }
+        identity = nk_nap_identity(m, a->kind, a->align ? "events.jsonl" : "ctc-forced-alignment");
         char *line = nk_plot_command_line(argc, argv);
-        if (line) cJSON_AddStringToObject(ex, "command", line);
+        extra = nk_nap_run_info(arch, &cfg, a->model, a->align, (const char *const *)corpora, n_corpora,
+                                nk_dataset_size(d), line);
         free(line);
-        identity = cJSON_PrintUnformatted(id), extra = cJSON_PrintUnformatted(ex);
-        cJSON_Delete(id), cJSON_Delete(ex);
-        if (nk_nap_sums_new(arch, &cfg, (const char *const *)r.groups, r.G, identity, &s)) rc = cli_fail(cmd);
+        if (!identity || !extra) rc = cli_fail(cmd);
+        else if (nk_nap_sums_new(arch, &cfg, (const char *const *)r.groups, r.G, identity, &s)) rc = cli_fail(cmd);
     }
     if (!rc && a->resume) {
         nk_nap_sums *old = NULL;
@@ -340,12 +247,12 @@ static int run(const naps_args *a, char *const *corpora, int n_corpora, int argc
     for (size_t i = 0; !rc && i < total; i++) {
         const nk_example *x = nk_dataset_get(d, i);
         if (!r.n_ev[i]) no_events++;
-        else if (!nk_nap_sums_has_utt(s, x->id)) u[n++] = (nk_nap_utt){x->id, x->x, x->T, r.ev[i], r.n_ev[i]};
+        else if ((int)(i % (size_t)ranks->size) == ranks->rank && !nk_nap_sums_has_utt(s, x->id)) u[n++] = (nk_nap_utt){x->id, x->x, x->T, r.ev[i], r.n_ev[i]};
     }
     if (!rc && no_events && cli_show_progress)
         fprintf(stderr, "napkit naps: %zu utterances have no events\n", no_events);
     if (!rc) {
-        run_ctx c = {nk_progress_new("naps", n, "s audio", cli_show_progress), s, shard, a->checkpoint, now(), 0,
+        run_ctx c = {nk_progress_new("naps", n, "s audio", cli_show_progress && ranks->rank == 0), s, shard, a->checkpoint, now(), 0,
                      (double)arch->frontend.hop / arch->frontend.sample_rate, 0};
         struct sigaction sa = {0}, old_int, old_term;
         sa.sa_handler = on_signal;
@@ -364,17 +271,23 @@ static int run(const naps_args *a, char *const *corpora, int n_corpora, int argc
             rc = cli_fail(cmd);
         }
     }
+    if (ranks->size > 1) {
+        if (!rc && nk_nap_sums_write(s, shard)) rc = cli_fail(cmd);
+        if (!cli_mpi_all_ok(ranks, rc == EXIT_OK)) rc = rc ? rc : EXIT_USER_ERROR;
+        if (!rc && ranks->rank > 0) rc = -1; /* done: rank 0 writes the outputs */
+        if (!rc && merge_rank_shards(a->out, ranks, s)) rc = cli_fail(cmd);
+    }
     if (!rc && nk_nap_sums_n_skipped_events(s))
         fprintf(stderr, "napkit naps: %lld events skipped (beyond their utterance's end, or no target letter for %s)\n",
                 (long long)nk_nap_sums_n_skipped_events(s), nk_nap_mode_names[cfg.mode]);
     if (!rc) rc = naps_write_outputs(cmd, s, &a->fin, extra, a->out);
     free(u), free(identity), free(extra), free(shard), free(cfg.layers);
     nk_nap_sums_free(s);
-    resolved_free(&r, total);
+    nk_nap_grouped_free(&r);
     nk_events_free(&ev);
     nk_dataset_free(d);
     nk_model_free(m);
-    return rc;
+    return rc < 0 ? EXIT_OK : rc;
 }
 
 int cmd_naps(int argc, char **argv) {
@@ -398,7 +311,7 @@ int cmd_naps(int argc, char **argv) {
         case 'o': a.out = optarg; break;
         case O_MODEL: a.model = optarg; break;
         case O_ALIGN: a.align = optarg; break;
-        case O_GROUP: bad = cli_choice(cmd, "--group", optarg, group_names, &a.kind); break;
+        case O_GROUP: bad = cli_choice(cmd, "--group", optarg, nk_nap_grouping_names, &a.kind); break;
         case O_LAYERS: a.layers = optarg; break;
         case O_MODE: bad = cli_choice(cmd, "--mode", optarg, nk_nap_mode_names, &v), a.cfg.mode = v; break;
         case O_TARGET: bad = cli_choice(cmd, "--target", optarg, nk_nap_target_names, &v), a.cfg.target = v; break;
@@ -418,13 +331,17 @@ int cmd_naps(int argc, char **argv) {
     if (!a.model) return cli_usage_error(cmd, "needs --model M");
     if (!a.out) return cli_usage_error(cmd, "needs -o OUT");
     if (optind >= argc) return cli_usage_error(cmd, "needs at least one CORPUS");
-    if (a.kind < 0) a.kind = a.align ? G_PHONEME : G_LETTER;
-    if (!a.align && a.kind != G_LETTER)
+    if (a.kind < 0) a.kind = a.align ? NK_NAP_GROUP_PHONEME : NK_NAP_GROUP_LETTER;
+    if (!a.align && a.kind != NK_NAP_GROUP_LETTER)
         return cli_usage_error(cmd, "--group %s needs --align DIR (without it only letter events exist)",
-                               group_names[a.kind]);
+                               nk_nap_grouping_names[a.kind]);
     if (a.fin.baseline && !(a.fin.baseline_from >= -a.cfg.window && a.fin.baseline_from <= a.fin.baseline_to &&
                             a.fin.baseline_to <= a.cfg.window))
         return cli_usage_error(cmd, "--baseline %d:%d must lie inside the window -%d..%d", a.fin.baseline_from,
                                a.fin.baseline_to, a.cfg.window, a.cfg.window);
-    return run(&a, argv + optind, argc - optind, argc, argv);
+    cli_ranks ranks;
+    cli_mpi_start(&argc, &argv, &ranks);
+    int rc = run(&a, argv + optind, argc - optind, argc, argv, &ranks);
+    cli_mpi_stop(&ranks);
+    return rc;
 }
