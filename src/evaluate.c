@@ -2,8 +2,10 @@
 
 #include "napkit/ctc.h"
 #include "napkit/error.h"
+#include "napkit/fileio.h"
 #include "napkit/text.h"
 
+#include <cJSON.h>
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,4 +84,30 @@ double nk_cer(const nk_error_counts *c) {
 
 double nk_wer(const nk_error_counts *c) {
     return c->word_count ? (double)c->word_errors / c->word_count : 0.0;
+}
+
+int nk_eval_write_json(const char *path, const nk_dataset *d, const nk_eval_item *items, const nk_error_counts *total) {
+    cJSON *j = cJSON_CreateObject(), *utts = cJSON_CreateArray();
+    cJSON_AddNumberToObject(j, "cer", nk_cer(total));
+    cJSON_AddNumberToObject(j, "wer", nk_wer(total));
+    cJSON_AddNumberToObject(j, "utterances", (double)nk_dataset_size(d));
+    cJSON_AddNumberToObject(j, "hours", nk_dataset_seconds(d) / 3600);
+    for (size_t i = 0; i < nk_dataset_size(d); i++) {
+        const nk_example *e = nk_dataset_get(d, i);
+        cJSON *u = cJSON_CreateObject();
+        cJSON_AddStringToObject(u, "id", e->id);
+        cJSON_AddStringToObject(u, "reference", e->text);
+        cJSON_AddStringToObject(u, "hypothesis", items[i].hypothesis ? items[i].hypothesis : "");
+        cJSON_AddNumberToObject(u, "char_errors", (double)items[i].counts.char_errors);
+        cJSON_AddNumberToObject(u, "chars", (double)items[i].counts.char_count);
+        cJSON_AddNumberToObject(u, "word_errors", (double)items[i].counts.word_errors);
+        cJSON_AddNumberToObject(u, "words", (double)items[i].counts.word_count);
+        cJSON_AddItemToArray(utts, u);
+    }
+    cJSON_AddItemToObject(j, "per_utterance", utts);
+    char *s = cJSON_Print(j);
+    cJSON_Delete(j);
+    int rc = s ? nk_write_file(path, s, strlen(s)) : nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
+    free(s);
+    return rc;
 }

@@ -23,6 +23,10 @@ typedef struct {
 int nk_evaluate(const nk_model *m, const nk_dataset *d, int threads, nk_eval_item *items,
                 nk_error_counts *total);
 
+/* Writes the results as JSON: corpus cer, wer, utterances, hours, and per
+ * utterance its id, reference, hypothesis and error counts. */
+int nk_eval_write_json(const char *path, const nk_dataset *d, const nk_eval_item *items, const nk_error_counts *total);
+
 double nk_cer(const nk_error_counts *c);
 double nk_wer(const nk_error_counts *c);
 

@@ -3,7 +3,6 @@
 
 #include "napkit/napkit.h"
 
-#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,33 +16,6 @@ static const char usage[] =
     "  --max-utterances N   evaluate the first N of each corpus\n"
     "Prints corpus CER and WER (greedy decoding); -o writes every utterance's\n"
     "reference, hypothesis and error counts as JSON.\n";
-
-static int write_results(const char *path, const nk_dataset *d, const nk_eval_item *items,
-                         const nk_error_counts *total) {
-    cJSON *j = cJSON_CreateObject(), *utts = cJSON_CreateArray();
-    cJSON_AddNumberToObject(j, "cer", nk_cer(total));
-    cJSON_AddNumberToObject(j, "wer", nk_wer(total));
-    cJSON_AddNumberToObject(j, "utterances", (double)nk_dataset_size(d));
-    cJSON_AddNumberToObject(j, "hours", nk_dataset_seconds(d) / 3600);
-    for (size_t i = 0; i < nk_dataset_size(d); i++) {
-        const nk_example *e = nk_dataset_get(d, i);
-        cJSON *u = cJSON_CreateObject();
-        cJSON_AddStringToObject(u, "id", e->id);
-        cJSON_AddStringToObject(u, "reference", e->text);
-        cJSON_AddStringToObject(u, "hypothesis", items[i].hypothesis ? items[i].hypothesis : "");
-        cJSON_AddNumberToObject(u, "char_errors", (double)items[i].counts.char_errors);
-        cJSON_AddNumberToObject(u, "chars", (double)items[i].counts.char_count);
-        cJSON_AddNumberToObject(u, "word_errors", (double)items[i].counts.word_errors);
-        cJSON_AddNumberToObject(u, "words", (double)items[i].counts.word_count);
-        cJSON_AddItemToArray(utts, u);
-    }
-    cJSON_AddItemToObject(j, "per_utterance", utts);
-    char *s = cJSON_Print(j);
-    cJSON_Delete(j);
-    int rc = s ? nk_write_file(path, s, strlen(s)) : nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
-    free(s);
-    return rc;
-}
 
 int cmd_eval(int argc, char **argv) {
     enum { O_MODEL = 256, O_THREADS, O_MAXDUR, O_MAXU };
@@ -80,7 +52,7 @@ int cmd_eval(int argc, char **argv) {
     if (!rc) {
         printf("utterances %zu  hours %.3f  CER %.2f%%  WER %.2f%%\n", nk_dataset_size(d),
                nk_dataset_seconds(d) / 3600, 100 * nk_cer(&total), 100 * nk_wer(&total));
-        if (out && write_results(out, d, items, &total)) rc = cli_fail("eval");
+        if (out && nk_eval_write_json(out, d, items, &total)) rc = cli_fail("eval");
     }
     for (size_t i = 0; items && i < nk_dataset_size(d); i++) free(items[i].hypothesis);
     free(items);
