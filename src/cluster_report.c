@@ -3,6 +3,8 @@
 
 #include "napkit/error.h"
 #include "napkit/fileio.h"
+#include "napkit/npy.h"
+#include "napkit/plot.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -129,5 +131,37 @@ int nk_cluster_write_json(const char *path, const char *input, const nk_cluster_
     text[len] = '\n'; /* cJSON ends at the closing brace; files end with a newline */
     int rc = nk_write_file(path, text, len + 1);
     cJSON_free(text);
+    return rc;
+}
+
+int nk_cluster_write_dir(const char *dir, const char *input, const nk_cluster_config *c, const nk_cluster_result *r,
+                         const char *const *labels, const int *classes, const char *const *class_names, int n_classes,
+                         int orientation, const nk_plot_style *style, const char *figure) {
+    const int n = r->n;
+    int rc = nk_mkdirs(dir);
+    char *path = NULL;
+    if (!rc) {
+        long shape[2] = {n - 1, 4};
+        rc = (path = nk_path_join(dir, "linkage.npy")) ? nk_npy_write(path, NK_F64, 2, shape, r->Z)
+                                                        : nk_fail(NK_ERR_NOMEM, "out of memory");
+        free(path);
+    }
+    if (!rc) {
+        rc = (path = nk_path_join(dir, "clusters.json"))
+                 ? nk_cluster_write_json(path, input, c, r, labels, classes, class_names, n_classes)
+                 : nk_fail(NK_ERR_NOMEM, "out of memory");
+        free(path);
+    }
+    if (!rc) {
+        nk_dendrogram_opts dopt;
+        nk_dendrogram_opts_default(&dopt);
+        dopt.orientation = orientation >= 0 ? (nk_dendro_orientation)orientation : n > 40 ? NK_DENDRO_LEFT : NK_DENDRO_TOP;
+        dopt.clusters = r->flat;
+        dopt.classes = classes, dopt.class_names = class_names, dopt.n_classes = n_classes;
+        rc = (path = nk_path_join(dir, figure ? figure : "dendrogram"))
+                 ? nk_plot_dendrogram(r->Z, n, labels, &dopt, style, path)
+                 : nk_fail(NK_ERR_NOMEM, "out of memory");
+        free(path);
+    }
     return rc;
 }

@@ -16,6 +16,8 @@
 #ifndef NAPKIT_CLUSTER_H
 #define NAPKIT_CLUSTER_H
 
+#include "napkit/plot.h"
+
 #include <stddef.h>
 
 typedef enum {
@@ -124,6 +126,16 @@ void nk_cluster_result_free(nk_cluster_result *r);
 int nk_cluster_write_json(const char *path, const char *input, const nk_cluster_config *c,
                           const nk_cluster_result *r, const char *const *labels, const int *classes,
                           const char *const *class_names, int n_classes);
+
+/* The folder `napkit cluster` writes: dir/linkage.npy ((n-1, 4) float64),
+ * dir/clusters.json and the dendrogram dir/<figure> (a plot.h path: a stem
+ * such as "dendrogram" gives PDF, SVG and PNG; NULL means "dendrogram"),
+ * leaves coloured by flat cluster with a class strip when classes are given.
+ * orientation: an nk_dendro_orientation, or −1 for top up to 40 leaves, else
+ * left. style may be NULL. */
+int nk_cluster_write_dir(const char *dir, const char *input, const nk_cluster_config *c, const nk_cluster_result *r,
+                         const char *const *labels, const int *classes, const char *const *class_names, int n_classes,
+                         int orientation, const nk_plot_style *style, const char *figure);
 
 /* What figures need back from a clusters.json (written for n observations). */
 typedef struct {

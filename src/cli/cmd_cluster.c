@@ -120,35 +120,13 @@ static int cluster_main(int argc, char **argv, const char *cmdline) {
     }
     nk_cluster_result r = {0};
     if (!rc) rc = nk_cluster_analyze(X, n, d, &c, classes, &r);
-    if (!rc) rc = nk_mkdirs(out);
-    char *path = NULL;
     if (!rc) {
-        long shape[2] = {n - 1, 4};
-        rc = (path = nk_path_join(out, "linkage.npy")) ? nk_npy_write(path, NK_F64, 2, shape, r.Z)
-                                                        : nk_fail(NK_ERR_NOMEM, "out of memory");
-        free(path);
-    }
-    if (!rc) {
-        rc = (path = nk_path_join(out, "clusters.json"))
-                 ? nk_cluster_write_json(path, input, &c, &r, (const char *const *)labels, classes,
-                                         (const char *const *)class_names, n_classes)
-                 : nk_fail(NK_ERR_NOMEM, "out of memory");
-        free(path);
-    }
-    if (!rc) {
-        nk_dendrogram_opts dopt;
-        nk_dendrogram_opts_default(&dopt);
-        dopt.orientation = orient >= 0 ? (nk_dendro_orientation)orient : n > 40 ? NK_DENDRO_LEFT : NK_DENDRO_TOP;
-        dopt.clusters = r.flat;
-        dopt.classes = classes, dopt.class_names = (const char *const *)class_names, dopt.n_classes = n_classes;
         nk_plot_style st;
         nk_plot_style_default(&st);
         st.title = title;
         st.settings = cmdline;
-        rc = (path = nk_path_join(out, "dendrogram"))
-                 ? nk_plot_dendrogram(r.Z, n, (const char *const *)labels, &dopt, &st, path)
-                 : nk_fail(NK_ERR_NOMEM, "out of memory");
-        free(path);
+        rc = nk_cluster_write_dir(out, input, &c, &r, (const char *const *)labels, classes,
+                                  (const char *const *)class_names, n_classes, orient, &st, NULL);
     }
     if (!rc) {
         printf("%d observations, %s/%s: cophenetic correlation %.4f, %d flat clusters, silhouette %.4f", n,
