@@ -203,6 +203,7 @@ int nk_align_utterance(const nk_align_config *c, const float *log_probs, int T, 
         rc = nk_fail(NK_ERR_NUMERIC, "the alignment's score is %g (NaN or infinite log-probs?)", score);
     if (!rc) rc = extend_spans(span, U, T, c->midway, ls, ls + U);
     out->duration = duration > 0 ? duration : T * c->frame_seconds;
+    out->path_confidence = exp(score / T);
     utt_frames u = {c, span, ls, ls + U, out->duration};
     if (!rc) rc = build_events(&u, labels, U, out);
     free(span), free(ls);

@@ -134,7 +134,8 @@ static int write_summary(const char *dir, const nk_dataset *d, const nk_align_it
         cJSON_AddStringToObject(u, "id", nk_dataset_get(d, i)->id);
         cJSON_AddStringToObject(u, "status", nk_align_status_names[it->status]);
         if (it->status == NK_ALIGN_OK || it->status == NK_ALIGN_LOW_CONFIDENCE)
-            cJSON_AddNumberToObject(u, "confidence", round3(it->r.confidence));
+            cJSON_AddNumberToObject(u, "confidence", round3(it->r.confidence)),
+                cJSON_AddNumberToObject(u, "path_confidence", round3(it->r.path_confidence));
         if (it->reason[0]) cJSON_AddStringToObject(u, "reason", it->reason);
         cJSON_AddItemToArray(utts, u);
     }

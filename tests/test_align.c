@@ -85,6 +85,7 @@ static void test_letters_and_words(void) {
     CHECK_NEAR(w[1].start, 0.18, 1e-9);
     CHECK_NEAR(w[1].end, 0.22, 1e-9);
     CHECK_NEAR(r.confidence, 0.9, 1e-5);
+    CHECK_NEAR(r.path_confidence, 0.9, 1e-5); /* every frame of the path has posterior 0.9 */
     CHECK_NEAR(r.duration, 0.24, 1e-9);
     nk_align_result_free(&r);
 

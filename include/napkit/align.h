@@ -64,6 +64,7 @@ typedef struct {
     nk_align_event *ev[NK_ALIGN_N_TIERS]; /* per tier, in time order */
     int n[NK_ALIGN_N_TIERS];
     double confidence; /* mean confidence of the letters (separators excluded) */
+    double path_confidence; /* geometric mean over all frames of the Viterbi path's posteriors */
     double duration;   /* seconds: the utterance, every time lies in [0, duration] */
     char *words;       /* storage of the word labels */
 } nk_align_result;
