@@ -15,6 +15,12 @@ ifdef SANITIZE
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
+# OpenMPI scale-out of `napkit naps` when mpicc is there (MPI=0 turns it off).
+MPI ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
+ifeq ($(MPI),1)
+MPI_CFLAGS = -DNK_WITH_MPI $(shell mpicc --showme:compile)
+MPI_LIBS   = $(shell mpicc --showme:link)
+endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fopenmp $(WARN) $(CFLAGS) -Iinclude -I$(BUILD) $(PKG_CFLAGS) -MMD -MP
@@ -57,9 +63,14 @@ $(BUILD)/commands.inc: $(CLI_CMDS) Makefile
 
 $(BUILD)/src/cli/main.o: $(BUILD)/commands.inc
 
+$(BUILD)/src/cli/%.o: src/cli/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC    $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(MPI_CFLAGS) -c $< -o $@
+
 $(BUILD)/napkit: $(CLI_OBJ) $(BUILD)/libnapkit.a
 	@$(if $(Q),echo "  LINK  $@")
-	$(Q)$(CC) $(LDFLAGS) $(CLI_OBJ) $(BUILD)/libnapkit.a $(LIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $(CLI_OBJ) $(BUILD)/libnapkit.a $(LIBS) $(MPI_LIBS) -o $@
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libnapkit.a tests/check.h
 	@mkdir -p $(dir $@)

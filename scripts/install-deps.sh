@@ -10,12 +10,15 @@ packages=(
   libespeak-ng-dev espeak-ng-data libcairo2-dev libsoxr-dev
   fonts-dejavu-core
   festlex-cmu
+  libopenmpi-dev openmpi-bin
+  python3-numpy
 )
-# Extra packages for a target, e.g. `install-deps.sh fixtures` for the fixture generators.
+# (OpenMPI: `mpirun -n N napkit naps`; NumPy: CLI tests read .npy outputs with it.)
+# Extra packages for a target, e.g. `install-deps.sh fixtures` for the fixture generators,
+# `install-deps.sh browser` for the page check of `napkit report`.
 for group in "$@"; do
   case "$group" in
-    fixtures) packages+=(python3-numpy python3-scipy python3-sklearn python3-torch python3-torchaudio) ;;
-    mpi) packages+=(libopenmpi-dev openmpi-bin) ;;
+    fixtures) packages+=(python3-scipy python3-sklearn python3-torch python3-torchaudio) ;;
     browser) packages+=(chromium) ;;
     *) echo "install-deps.sh: unknown package group '$group'" >&2; exit 2 ;;
   esac

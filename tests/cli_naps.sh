@@ -15,6 +15,8 @@ for i in 0 1 2 3 4 5 6 7; do
   printf 'u%d.wav\t%s\n' $i "${texts[$i]}" >> $c/all.tsv
   if [ $i -lt 3 ]; then printf 'u%d.wav\t%s\n' $i "${texts[$i]}" >> $c/first.tsv
   else printf 'u%d.wav\t%s\n' $i "${texts[$i]}" >> $c/rest.tsv; fi
+  if [ $((i % 2)) -eq 0 ]; then printf 'u%d.wav\t%s\n' $i "${texts[$i]}" >> $c/even.tsv
+  else printf 'u%d.wav\t%s\n' $i "${texts[$i]}" >> $c/odd.tsv; fi
 done
 m=$tmp/m.safetensors
 $napkit model init --arch models/arch/small.json --seed 3 -o $m > /dev/null
@@ -67,6 +69,27 @@ expect merge-twice 1 'in both shards' -- $napkit merge $tmp/s1/naps.shard $tmp/s
 expect merge-other-settings 1 'different settings' -- $napkit merge $tmp/s1/naps.shard $tmp/l/naps.shard -o $tmp/x
 head -c 100 $tmp/s1/naps.shard > $tmp/cut.shard
 expect merge-truncated 1 'cut\.shard' -- $napkit merge $tmp/cut.shard -o $tmp/x
+
+# mpirun -n 2: rank r sums utterances r, r+2, …; rank 0 adds rank 1's shard to
+# its own, which is exactly `napkit merge` of the even and odd halves.
+if ldd "$napkit" | grep -q libmpi && command -v mpirun > /dev/null; then
+  expect mpi 0 '' -- mpirun --allow-run-as-root --oversubscribe -n 2 \
+      $napkit naps --model $m $c/all.tsv -o $tmp/mpi --layers 1,9 --mode absgxa --center grad --min-count 1
+  expect even 0 '' -- $napkit naps --model $m $c/even.tsv -o $tmp/even --layers 1,9 --mode absgxa --center grad --min-count 1
+  expect odd 0 '' -- $napkit naps --model $m $c/odd.tsv -o $tmp/odd --layers 1,9 --mode absgxa --center grad --min-count 1
+  expect merge-halves 0 '' -- $napkit merge $tmp/even/naps.shard $tmp/odd/naps.shard -o $tmp/halves --min-count 1
+  cmp -s $tmp/mpi/layer_01.npy $tmp/halves/layer_01.npy && cmp -s $tmp/mpi/layer_09_sem.npy $tmp/halves/layer_09_sem.npy
+  check "2 MPI ranks are bit-identical to merging the two halves" $?
+  $py - $tmp/all $tmp/mpi <<'PY'
+import sys, numpy as np
+for f in ["layer_01.npy", "layer_09.npy", "layer_09_flat.npy"]:
+    x, y = np.load(f"{sys.argv[1]}/{f}"), np.load(f"{sys.argv[2]}/{f}")
+    assert np.allclose(x, y, rtol=1e-5, atol=1e-6 * np.nanmax(np.abs(x)), equal_nan=True), f
+PY
+  check "2 MPI ranks equal the single run" $?
+else
+  echo "cli_naps.sh: napkit is built without OpenMPI: MPI run not tested" >&2
+fi
 
 # --resume after a partial run equals one run (same additions in the same order).
 expect partial 0 '' -- $napkit naps --model $m $c/first.tsv -o $tmp/r --layers 1,9 --mode absgxa --center grad --min-count 1

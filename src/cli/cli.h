@@ -44,4 +44,18 @@ typedef struct {
 int cli_load_dataset(const char *cmd, const nk_arch *arch, char *const *specs, int n,
                      const cli_data_options *o, nk_dataset **out);
 
+/* ---- scale-out across processes (napkit naps under mpirun) ---- */
+
+/* This process's place among those mpirun started: rank 0 of 1 when napkit is
+ * built without OpenMPI or not started by mpirun. */
+typedef struct {
+    int rank, size;
+} cli_ranks;
+
+void cli_mpi_start(int *argc, char ***argv, cli_ranks *r);
+/* Waits for every rank; returns 1 when all of them passed ok = 1. Every rank
+ * must call it at the same point, whatever happened before. */
+int cli_mpi_all_ok(const cli_ranks *r, int ok);
+void cli_mpi_stop(const cli_ranks *r);
+
 #endif
