@@ -38,5 +38,6 @@
 #include "napkit/hungarian.h"
 #include "napkit/compare.h"
 #include "napkit/som.h"
+#include "napkit/report.h"
 
 #endif
