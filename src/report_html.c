@@ -59,9 +59,11 @@ static void text_cell(FILE *fp, const char *s) {
     fputs("</td>", fp);
 }
 
-static void link(FILE *fp, const char *href, const char *label) {
+/* A link to dir/name (name NULL: to dir itself). */
+static void link(FILE *fp, const char *dir, const char *name, const char *label) {
     fputs("<a href=\"", fp);
-    nk_html_escape(fp, href);
+    nk_html_escape(fp, dir);
+    if (name) fputc('/', fp), nk_html_escape(fp, name);
     fputs("\">", fp);
     nk_html_escape(fp, label);
     fputs("</a>", fp);
@@ -151,7 +153,7 @@ static void settings(FILE *fp, const cJSON *s) {
 
 static void model_section(FILE *fp, const cJSON *m, const cJSON *figs, int *fig) {
     const char *name = str(m, "name");
-    char id[300], file[1200];
+    char id[300];
     snprintf(id, sizeof id, "model-%s", name);
     heading(fp, 2, id, "Model ", name);
     fputs("<p>", fp);
@@ -180,7 +182,7 @@ static void model_section(FILE *fp, const cJSON *m, const cJSON *figs, int *fig)
     const cJSON *ev = cJSON_GetObjectItem(m, "eval");
     fprintf(fp, "<p>Greedy CTC transcription of %.0f utterances: <b>CER %.2f %%</b>, <b>WER %.2f %%</b> (", num(ev, "utterances"),
             100 * num(ev, "cer"), 100 * num(ev, "wer"));
-    link(fp, str(ev, "file"), "every utterance's hypothesis");
+    link(fp, str(ev, "file"), NULL, "every utterance's hypothesis");
     fputs(").</p>\n", fp);
 
     snprintf(id, sizeof id, "%s-align", name);
@@ -188,14 +190,11 @@ static void model_section(FILE *fp, const cJSON *m, const cJSON *figs, int *fig)
     const cJSON *al = cJSON_GetObjectItem(m, "align"), *on = cJSON_GetObjectItem(al, "onsets");
     fprintf(fp, "<p>%.0f of %.0f utterances aligned (mean letter confidence %.3f); words, letters and phonemes as ",
             num(al, "aligned"), num(al, "utterances"), num(al, "confidence"));
-    snprintf(file, sizeof file, "%s/textgrids", str(al, "dir"));
-    link(fp, file, "TextGrids");
+    link(fp, str(al, "dir"), "textgrids", "TextGrids");
     fputs(", ", fp);
-    snprintf(file, sizeof file, "%s/phones.ctm", str(al, "dir"));
-    link(fp, file, "CTMs");
+    link(fp, str(al, "dir"), "phones.ctm", "CTMs");
     fputs(" and ", fp);
-    snprintf(file, sizeof file, "%s/events.jsonl", str(al, "dir"));
-    link(fp, file, "events.jsonl");
+    link(fp, str(al, "dir"), "events.jsonl", "events.jsonl");
     fputs(".</p>\n", fp);
     if (on) {
         fprintf(fp, "<p>Phoneme onsets against the synthesizer's TextGrids (%.0f utterances):</p>\n"
@@ -241,11 +240,9 @@ static void model_section(FILE *fp, const cJSON *m, const cJSON *figs, int *fig)
         first = 0;
     }
     fputs(first ? "none. " : ". ", fp);
-    snprintf(file, sizeof file, "%s/naps.json", str(np, "dir"));
-    link(fp, file, "naps.json");
+    link(fp, str(np, "dir"), "naps.json", "naps.json");
     fputs(" lists every setting; the profiles are ", fp);
-    snprintf(file, sizeof file, "%s", str(np, "dir"));
-    link(fp, file, "layer_NN.npy (G, C, 2w+1), layer_NN_sem.npy and layer_NN_flat.npy (G, C)");
+    link(fp, str(np, "dir"), NULL, "layer_NN.npy (G, C, 2w+1), layer_NN_sem.npy and layer_NN_flat.npy (G, C)");
     fputs(".</p>\n", fp);
 
     snprintf(id, sizeof id, "%s-layers", name);
@@ -278,11 +275,9 @@ static void model_section(FILE *fp, const cJSON *m, const cJSON *figs, int *fig)
             fputs("skipped: ", fp);
             nk_html_escape(fp, str(l, "skipped"));
         } else {
-            snprintf(file, sizeof file, "%s/clusters.json", str(l, "dir"));
-            link(fp, file, "clusters.json");
+            link(fp, str(l, "dir"), "clusters.json", "clusters.json");
             fputs(" ", fp);
-            snprintf(file, sizeof file, "%s/linkage.npy", str(l, "dir"));
-            link(fp, file, "linkage.npy");
+            link(fp, str(l, "dir"), "linkage.npy", "linkage.npy");
         }
         fputs("</td></tr>\n", fp);
     }
@@ -294,7 +289,7 @@ static void model_section(FILE *fp, const cJSON *m, const cJSON *figs, int *fig)
     const cJSON *a;
     cJSON_ArrayForEach(a, cJSON_GetObjectItem(m, "attributions")) {
         fputs("<p>", fp);
-        link(fp, str(a, "npy"), str(a, "npy"));
+        link(fp, str(a, "npy"), NULL, str(a, "npy"));
         fputs(" (F, T) float32.</p>\n", fp);
     }
     figures(fp, figs, name, "attribution", fig);
@@ -312,11 +307,11 @@ static void compare_section(FILE *fp, const cJSON *c, const cJSON *figs, int *fi
     nk_html_escape(fp, str(c, "b"));
     fprintf(fp, " on the audio of both models' corpora (%.0f utterances, %.0f frames). ", num(c, "utterances"),
             num(c, "samples"));
-    link(fp, "compare/summary.md", "summary.md");
+    link(fp, "compare", "summary.md", "summary.md");
     fputs(", ", fp);
-    link(fp, "compare/cka.npy", "cka.npy");
+    link(fp, "compare", "cka.npy", "cka.npy");
     fputs(", ", fp);
-    link(fp, "compare/profile_similarity.json", "profile_similarity.json");
+    link(fp, "compare", "profile_similarity.json", "profile_similarity.json");
     fputs(".</p>\n<table><tr><th>layer</th><th>CKA (same layer)</th><th>matched unit r</th><th>semi-matched r</th>"
           "<th>shared phonemes</th><th>profile r same</th><th>profile r different</th><th>identification</th>"
           "<th>tree cophenetic r</th></tr>\n",
@@ -396,9 +391,9 @@ int nk_report_write_html(const char *report_json, const char *path) {
     if (cmp) compare_section(fp, cmp, figs, &fig);
     heading(fp, 2, "files", "Files", "");
     fputs("<p>", fp);
-    link(fp, "report.json", "report.json");
+    link(fp, "report.json", NULL, "report.json");
     fputs(" holds every number of this page; ", fp);
-    link(fp, "timing.json", "timing.json");
+    link(fp, "timing.json", NULL, "timing.json");
     fprintf(fp, " the seconds each stage took. napkit %s.</p>\n</body></html>\n", str(r, "napkit"));
     cJSON_Delete(r);
     if (ferror(fp)) {

@@ -38,21 +38,15 @@ static const char usage[] =
     "attribution/, top/) and DIR/compare/. docs/report.md describes every section.\n";
 
 typedef struct {
-    double t0;
+    time_t t0;
     int quiet;
 } stage_ctx;
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 static void on_stage(void *ctx, const char *what) {
     stage_ctx *c = ctx;
     if (c->quiet) return;
-    double t = now() - c->t0;
-    fprintf(stderr, "== [%2d:%02d] %s\n", (int)(t / 60), (int)t % 60, what);
+    const long t = (long)difftime(time(NULL), c->t0);
+    fprintf(stderr, "== [%2ld:%02ld] %s\n", t / 60, t % 60, what);
 }
 
 /* The headline numbers, from the report.json just written. */
@@ -158,12 +152,12 @@ int cmd_report(int argc, char **argv) {
     c.n_models = B->path ? 2 : 1;
     c.max_utterances = (size_t)max_u;
     c.show_progress = cli_show_progress && !quiet;
-    stage_ctx sc = {now(), quiet};
+    stage_ctx sc = {time(NULL), quiet};
     c.stage = on_stage, c.stage_ctx = &sc;
     int rc = nk_report_run(&c) ? cli_fail("report") : EXIT_OK;
     if (!rc) {
         headline(c.out);
-        printf("report: %s/index.html (%.0f s)\n", c.out, now() - sc.t0);
+        printf("report: %s/index.html (%.0f s)\n", c.out, difftime(time(NULL), sc.t0));
     }
     free(corpora_b);
     return rc;
