@@ -37,7 +37,7 @@ CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test asan bench install demo clean fixtures check-long corpora models
+.PHONY: all deps test asan bench install demo check-report clean fixtures check-long corpora models
 
 all: $(BUILD)/napkit $(BUILD)/libnapkit.a
 
@@ -120,6 +120,13 @@ models: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh $(BUILD)/napkit
+
+# Renders the demo's report page in headless Chromium and fails on a missing or
+# broken figure (REPORT=DIR checks another report; installs chromium if missing).
+REPORT ?= build/demo/report
+check-report:
+	@bash scripts/install-deps.sh browser
+	@bash scripts/check-report.sh $(REPORT)
 
 clean:
 	rm -rf build
