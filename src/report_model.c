@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define NOMEM nk_fail(NK_ERR_NOMEM, "out of memory")
@@ -86,13 +87,17 @@ static int evaluate(rp_run *run, rp_model *pm) {
 
 /* ---- alignment ---- */
 
-/* A corpus spec's folder ("LAYOUT:PATH" → PATH), where reference TextGrids lie. */
-static const char *spec_dir(const char *spec) {
+/* A corpus spec's folder, where reference TextGrids lie: "LAYOUT:PATH" → PATH,
+ * and a file (a manifest, a .tsv) → the folder holding it. malloc'd. */
+static char *spec_dir(const char *spec) {
     const char *colon = strchr(spec, ':');
     for (int i = 0; colon && nk_corpus_layout_names[i]; i++)
         if (strlen(nk_corpus_layout_names[i]) == (size_t)(colon - spec) && !strncmp(spec, nk_corpus_layout_names[i], colon - spec))
-            return colon + 1;
-    return spec;
+            spec = colon + 1;
+    struct stat st;
+    if (stat(spec, &st) || S_ISDIR(st.st_mode)) return strdup(spec);
+    const char *slash = strrchr(spec, '/');
+    return slash ? strndup(spec, slash - spec) : strdup(".");
 }
 
 static cJSON *onset_json(const nk_onset_stats *s) {
@@ -112,9 +117,12 @@ static int onsets(rp_model *pm, cJSON *al) {
     size_t used = 0;
     int rc = nk_align_quality_new(&q);
     for (int i = 0; !rc && i < pm->spec->n_corpora; i++) {
-        size_t u, missing;
-        rc = nk_align_quality_add_dir(q, spec_dir(pm->spec->corpora[i]), pm->d, pm->items, &u, &missing);
+        size_t u = 0, missing;
+        char *dir = spec_dir(pm->spec->corpora[i]);
+        rc = dir ? nk_align_quality_add_dir(q, dir, pm->d, pm->items, &u, &missing) : NOMEM;
+        if (rc == NK_ERR_EMPTY) rc = NK_OK, u = 0; /* real recordings: no reference timings */
         used += u;
+        free(dir);
     }
     if (!rc && used) {
         nk_onset_stats s;
