@@ -188,8 +188,9 @@ static void model_section(FILE *fp, const cJSON *m, const cJSON *figs, int *fig)
     snprintf(id, sizeof id, "%s-align", name);
     heading(fp, 3, id, "Forced alignment: ", name);
     const cJSON *al = cJSON_GetObjectItem(m, "align"), *on = cJSON_GetObjectItem(al, "onsets");
-    fprintf(fp, "<p>%.0f of %.0f utterances aligned (mean letter confidence %.3f); words, letters and phonemes as ",
-            num(al, "aligned"), num(al, "utterances"), num(al, "confidence"));
+    fprintf(fp, "<p>%.0f of %.0f utterances aligned (mean letter confidence %.3f, onset delay %.0f ms subtracted); "
+                "words, letters and phonemes as ",
+            num(al, "aligned"), num(al, "utterances"), num(al, "confidence"), num(al, "delay_ms"));
     link(fp, str(al, "dir"), "textgrids", "TextGrids");
     fputs(", ", fp);
     link(fp, str(al, "dir"), "phones.ctm", "CTMs");

@@ -163,7 +163,7 @@ static int align(rp_run *run, rp_model *pm) {
     if (!rc) rc = load_lp(sp, &lp);
     if (!rc && !(pm->items = calloc(n + 1, sizeof *pm->items))) rc = NOMEM;
     if (!rc) {
-        ac.lexicon = lex, ac.lp = lp, ac.voice = nk_espeak_voice_for(sp->language);
+        ac.lexicon = lex, ac.lp = lp, ac.voice = nk_espeak_voice_for(sp->language), ac.delay = sp->delay;
         rc = nk_align_dataset(pm->m, pm->d, &ac, run->cfg->min_confidence, run->cfg->threads, run->cfg->show_progress,
                               pm->items);
     }
@@ -178,6 +178,7 @@ static int align(rp_run *run, rp_model *pm) {
         cJSON_AddNumberToObject(al, "aligned", (double)ok);
         cJSON_AddNumberToObject(al, "utterances", (double)n);
         cJSON_AddItemToObject(al, "confidence", rp_number(conf / ok));
+        cJSON_AddNumberToObject(al, "delay_ms", 1000 * sp->delay);
         cJSON_AddStringToObject(al, "dir", dir + strlen(run->cfg->out) + 1);
         rc = onsets(pm, al);
     }

@@ -165,7 +165,8 @@ static void small_config(nk_report_config *c, const char *out, int n_models) {
     c->n_models = n_models;
     c->min_confidence = 0, c->min_count = 1, c->window = 4, c->ig_steps = 4, c->som_epochs = 20, c->top_k = 2;
     for (int k = 0; k < n_models; k++)
-        c->model[k] = (nk_report_model){k ? model_b : model_a, k ? "b" : "<a&>", "en", corpora, 1, lexicon, lp};
+        c->model[k] = (nk_report_model){k ? model_b : model_a, k ? "b" : "<a&>", "en", corpora, 1, lexicon, lp,
+                                        k ? 0.02 : 0};
 }
 
 static cJSON *read_json(const char *path) {
@@ -242,6 +243,7 @@ static void test_report_end_to_end(void) {
     CHECK_NEAR(json_num(ev, "cer"), nk_cer(&total), 1e-12);
     CHECK_NEAR(json_num(ev, "wer"), nk_wer(&total), 1e-12);
     CHECK(json_num(a, "utterances") == N_TEXTS);
+    CHECK_NEAR(json_num(cJSON_GetObjectItem(cJSON_GetArrayItem(models, 1), "align"), "delay_ms"), 20, 1e-9);
     nk_dataset_free(d);
     nk_corpus_free(corp);
     nk_alphabet_free(alpha);

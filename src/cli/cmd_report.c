@@ -25,6 +25,8 @@ static const char usage[] =
     "  --threads N                   (default 2)\n"
     "  --max-utterances N            the first N of each corpus\n"
     "  --min-confidence X            alignment: skip utterances below (default 0.3)\n"
+    "  --delay S --delay-b S         the models' onset delays in seconds, subtracted from aligned\n"
+    "                                times (see napkit align --delay; default 0)\n"
     "  --mode act|gxa|absgxa|gradmask  NAP mode (default gxa: GradNAPs)\n"
     "  --window W                    ± frames around each phoneme (default 15)\n"
     "  --min-count N                 drop phonemes with fewer events (default 20)\n"
@@ -91,12 +93,13 @@ static void headline(const char *dir) {
 
 int cmd_report(int argc, char **argv) {
     enum { O_MODEL = 256, O_MODEL_B, O_CORPUS_B, O_NAME, O_NAME_B, O_LANG, O_LANG_B, O_LEX, O_LP, O_LP_B, O_THREADS,
-           O_MAXU, O_MINCONF, O_MODE, O_WINDOW, O_MINCOUNT, O_ATTR, O_IG, O_TOPU, O_TOPK, O_SOM, O_QUIET };
+           O_MAXU, O_MINCONF, O_DELAY, O_DELAY_B, O_MODE, O_WINDOW, O_MINCOUNT, O_ATTR, O_IG, O_TOPU, O_TOPK, O_SOM, O_QUIET };
     static const struct option opts[] = {
         {"model", 1, 0, O_MODEL}, {"model-b", 1, 0, O_MODEL_B}, {"corpus-b", 1, 0, O_CORPUS_B},
         {"name", 1, 0, O_NAME}, {"name-b", 1, 0, O_NAME_B}, {"language", 1, 0, O_LANG}, {"language-b", 1, 0, O_LANG_B},
         {"lexicon", 1, 0, O_LEX}, {"lp-model", 1, 0, O_LP}, {"lp-model-b", 1, 0, O_LP_B},
         {"threads", 1, 0, O_THREADS}, {"max-utterances", 1, 0, O_MAXU}, {"min-confidence", 1, 0, O_MINCONF},
+        {"delay", 1, 0, O_DELAY}, {"delay-b", 1, 0, O_DELAY_B},
         {"mode", 1, 0, O_MODE}, {"window", 1, 0, O_WINDOW}, {"min-count", 1, 0, O_MINCOUNT},
         {"attributions", 1, 0, O_ATTR}, {"ig-steps", 1, 0, O_IG}, {"top-units", 1, 0, O_TOPU}, {"top-k", 1, 0, O_TOPK},
         {"som-epochs", 1, 0, O_SOM}, {"quiet", 0, 0, O_QUIET}, {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'},
@@ -125,6 +128,8 @@ int cmd_report(int argc, char **argv) {
         case O_THREADS: bad = cli_int("report", "--threads", optarg, 1, 256, &c.threads); break;
         case O_MAXU: bad = cli_int("report", "--max-utterances", optarg, 1, 2000000000, &max_u); break;
         case O_MINCONF: bad = cli_double("report", "--min-confidence", optarg, 0, 1, &c.min_confidence); break;
+        case O_DELAY: bad = cli_double("report", "--delay", optarg, -10, 10, &A->delay); break;
+        case O_DELAY_B: bad = cli_double("report", "--delay-b", optarg, -10, 10, &B->delay); break;
         case O_MODE: bad = cli_choice("report", "--mode", optarg, nk_nap_mode_names, &v), c.mode = v; break;
         case O_WINDOW: bad = cli_int("report", "--window", optarg, 0, NK_NAP_MAX_WINDOW, &c.window); break;
         case O_MINCOUNT: bad = cli_int("report", "--min-count", optarg, 1, 2000000000, &v), c.min_count = v; break;
