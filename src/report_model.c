@@ -311,7 +311,7 @@ static int erp_figure(rp_run *run, rp_model *pm, int i, int u, const char **labe
     char *path = rp_path(run, "%s/erp_%02d.png", pm->name, l);
     int rc = at0 && order && mean && sem && x && names && path ? NK_OK : NOMEM;
     const nk_arch *a = nk_model_arch(pm->m);
-    cJSON *groups = rc ? cJSON_CreateArray() : NULL;
+    cJSON *groups = rc ? NULL : cJSON_CreateArray();
     for (int g = 0; !rc && g < G; g++) at0[g] = r->mean[i][((size_t)g * C + u) * W + r->window];
     if (!rc) order_desc(at0, G, order);
     for (int k = 0; !rc && k < n; k++) {

@@ -39,9 +39,8 @@ static void test_selectivity_is_anova_f(void) {
             double t = (5 + 6 * e) * 0.01;
             ev[i][e] = (nk_nap_event){(e + i) % G, t - 0.005, t + 0.005, t, -1};
         }
-        char *id = malloc(8);
-        snprintf(id, 8, "u%d", i);
-        u[i] = (nk_nap_utt){id, x[i], T, ev[i], N_EV};
+        static const char *const ids[N_UTT] = {"u0", "u1", "u2"};
+        u[i] = (nk_nap_utt){ids[i], x[i], T, ev[i], N_EV};
     }
     CHECK_OK(nk_nap_run(m, s, u, N_UTT, 1, NULL, NULL));
     double F[C];
@@ -82,7 +81,6 @@ static void test_selectivity_is_anova_f(void) {
     CHECK(nk_report_selectivity(s, 1, (int[]){0, 1, 2}, G, 0, F) == NK_ERR_ARG);
     CHECK(nk_report_selectivity(s, 0, (int[]){0, 1, 2}, G, 5, F) == NK_ERR_ARG);
     CHECK(nk_report_selectivity(s, 0, (int[]){0}, 1, 0, F) == NK_ERR_ARG);
-    for (int i = 0; i < N_UTT; i++) free((char *)u[i].id);
     nk_workspace_free(ws);
     nk_nap_sums_free(s);
     nk_model_free(m);
@@ -261,6 +259,9 @@ static void test_report_end_to_end(void) {
         snprintf(path, sizeof path, "%s/%s/clusters.json", out, cJSON_GetObjectItem(l, "dir")->valuestring);
         CHECK_NEAR(p, purity_of(path), 1e-12);
         CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(l, "selective")) == 3);
+        const cJSON *erp = cJSON_GetObjectItem(l, "erp");
+        CHECK(json_num(erp, "unit") == json_num(cJSON_GetArrayItem(cJSON_GetObjectItem(l, "selective"), 0), "unit"));
+        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(erp, "groups")) == 5);
     }
     CHECK(scored >= 9);
     CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(a, "attributions")) == 2);
