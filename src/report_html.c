@@ -330,6 +330,21 @@ static void compare_section(FILE *fp, const cJSON *c, const cJSON *figs, int *fi
         cell(fp, num(l, "tree_cophenetic"), 3, 0);
         fputs("</tr>\n", fp);
     }
+    fputs("</table>\n<p>Linear CKA of every layer pair (rows: ", fp);
+    nk_html_escape(fp, str(c, "a"));
+    fputs(" layers, columns: ", fp);
+    nk_html_escape(fp, str(c, "b"));
+    fputs(" layers):</p>\n<table><tr><th></th>", fp);
+    const cJSON *cka = cJSON_GetObjectItem(c, "cka"), *row;
+    for (int j = 0; j < cJSON_GetArraySize(cka); j++) fprintf(fp, "<th>%d</th>", j);
+    fputs("</tr>\n", fp);
+    int i = 0;
+    cJSON_ArrayForEach(row, cka) {
+        fprintf(fp, "<tr><th>%d</th>", i++);
+        const cJSON *v;
+        cJSON_ArrayForEach(v, row) cell(fp, cJSON_IsNumber(v) ? v->valuedouble : NAN, 2, 0);
+        fputs("</tr>\n", fp);
+    }
     fputs("</table>\n", fp);
     figures(fp, figs, "compare", "compare", fig);
 }
