@@ -282,6 +282,13 @@ int nk_report_run(const nk_report_config *c) {
     for (int k = 0; k < c->n_models; k++)
         if (!c->model[k].path || !c->model[k].language || c->model[k].n_corpora < 1)
             return nk_fail(NK_ERR_ARG, "report: model %d needs a file, a language and at least one corpus", k + 1);
+    if (c->n_models == 2) { /* each model's outputs go to a folder of its name */
+        char *a = rp_model_name(&c->model[0]), *b = rp_model_name(&c->model[1]);
+        int same = !a || !b || !strcmp(a, b);
+        if (same) nk_fail(NK_ERR_ARG, "report: both models are named '%s'; give them different names", a ? a : "");
+        free(a), free(b);
+        if (same) return NK_ERR_ARG;
+    }
     rp_run run = {c, cJSON_CreateArray(), cJSON_CreateObject(), NULL, 0};
     rp_model pm[2] = {{0}};
     cJSON *root = cJSON_CreateObject();
@@ -300,8 +307,6 @@ int nk_report_run(const nk_report_config *c) {
             pm[k].json = NULL;
         }
     }
-    if (!rc && c->n_models == 2 && !strcmp(pm[0].name, pm[1].name))
-        rc = nk_fail(NK_ERR_ARG, "report: both models are named '%s'; give them different names", pm[0].name);
     if (!rc && c->n_models == 2) {
         rp_stage(&run, "%s vs %s: CKA, unit matching, phoneme profiles, topographic maps", pm[0].name, pm[1].name);
         rc = compare(&run, &pm[0], &pm[1], root);

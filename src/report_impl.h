@@ -46,6 +46,8 @@ typedef struct {
     cJSON *json;     /* the model's entry in report.json */
 } rp_model;
 
+/* The model's label (malloc'd): its name, else the file name up to the first dot. */
+char *rp_model_name(const nk_report_model *sp);
 /* Loads the model and its corpora and runs the whole per-model analysis
  * into out/<name>/, filling pm->json. */
 int rp_model_run(rp_run *run, rp_model *pm);

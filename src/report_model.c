@@ -563,14 +563,17 @@ static int top_snippets(rp_run *run, rp_model *pm) {
 
 /* ---- the whole model ---- */
 
+char *rp_model_name(const nk_report_model *sp) {
+    if (sp->name) return strdup(sp->name);
+    const char *b = strrchr(sp->path, '/');
+    b = b ? b + 1 : sp->path;
+    return strndup(b, strcspn(b, "."));
+}
+
 int rp_model_run(rp_run *run, rp_model *pm) {
     const nk_report_model *sp = pm->spec;
     const nk_report_config *cfg = run->cfg;
-    if (sp->name) pm->name = strdup(sp->name);
-    else {
-        const char *b = strrchr(sp->path, '/');
-        pm->name = strndup(b ? b + 1 : sp->path, strcspn(b ? b + 1 : sp->path, "."));
-    }
+    pm->name = rp_model_name(sp);
     pm->dir = pm->name ? rp_path(run, "%s", pm->name) : NULL;
     pm->json = cJSON_CreateObject();
     if (!pm->dir || !pm->json) return NOMEM;

@@ -341,6 +341,10 @@ static void test_report_bad_input(void) {
     c.model[0].path = "/nonexistent/model.safetensors";
     CHECK(nk_report_run(&c) != 0);
     CHECK(strstr(nk_last_error(), "/nonexistent/model.safetensors") != NULL);
+    small_config(&c, out, 2);
+    c.model[1].name = c.model[0].name;
+    CHECK(nk_report_run(&c) == NK_ERR_ARG); /* one folder for two models: refused before any work */
+    CHECK(strstr(nk_last_error(), "different names") != NULL);
     small_config(&c, out, 1);
     c.model[0].lp_model = NULL, c.model[0].language = "xx-none";
     setenv("NAPKIT_CACHE", check_tmpdir(), 1); /* an empty cache: no letter-phoneme model */
