@@ -282,13 +282,19 @@ int nk_report_run(const nk_report_config *c) {
     for (int k = 0; k < c->n_models; k++)
         if (!c->model[k].path || !c->model[k].language || c->model[k].n_corpora < 1)
             return nk_fail(NK_ERR_ARG, "report: model %d needs a file, a language and at least one corpus", k + 1);
-    if (c->n_models == 2) { /* each model's outputs go to a folder of its name */
-        char *a = rp_model_name(&c->model[0]), *b = rp_model_name(&c->model[1]);
-        int same = !a || !b || !strcmp(a, b);
-        if (same) nk_fail(NK_ERR_ARG, "report: both models are named '%s'; give them different names", a ? a : "");
-        free(a), free(b);
-        if (same) return NK_ERR_ARG;
+    /* each model's outputs go to a folder of its name, beside compare/ */
+    char *names[2] = {NULL, NULL};
+    int bad = 0;
+    for (int k = 0; k < c->n_models && !bad; k++) {
+        const char *n = names[k] = rp_model_name(&c->model[k]);
+        if (!n) bad = NOMEM;
+        else if (!*n || strchr(n, '/') || !strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "compare"))
+            bad = nk_fail(NK_ERR_ARG, "report: '%s' cannot name a model's folder (empty, '/', '.', '..' or 'compare')", n);
     }
+    if (!bad && c->n_models == 2 && !strcmp(names[0], names[1]))
+        bad = nk_fail(NK_ERR_ARG, "report: both models are named '%s'; give them different names", names[0]);
+    free(names[0]), free(names[1]);
+    if (bad) return bad;
     rp_run run = {c, cJSON_CreateArray(), cJSON_CreateObject(), NULL, 0};
     rp_model pm[2] = {{0}};
     cJSON *root = cJSON_CreateObject();

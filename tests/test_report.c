@@ -345,6 +345,10 @@ static void test_report_bad_input(void) {
     c.model[1].name = c.model[0].name;
     CHECK(nk_report_run(&c) == NK_ERR_ARG); /* one folder for two models: refused before any work */
     CHECK(strstr(nk_last_error(), "different names") != NULL);
+    c.model[1].name = "compare";
+    CHECK(nk_report_run(&c) == NK_ERR_ARG);
+    c.model[1].name = "../up";
+    CHECK(nk_report_run(&c) == NK_ERR_ARG);
     small_config(&c, out, 1);
     c.model[0].lp_model = NULL, c.model[0].language = "xx-none";
     setenv("NAPKIT_CACHE", check_tmpdir(), 1); /* an empty cache: no letter-phoneme model */
