@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Writes a model card (markdown) to stdout from a trained model, its training
 # log and evaluations on held-out synthetic speakers and real recordings.
-# Usage: model-card.sh NAPKIT LANG TRAIN_MINUTES TRAIN_LOG REAL_CORPORA_ARRAY_NAME
+# Usage: model-card.sh NAPKIT LANG TRAIN_MINUTES TRAIN_LOG [REAL_CORPUS...]
 set -euo pipefail
 napkit=$1 lang=$2 minutes=$3 log=$4
-real=("${!5}")
+shift 4
+real=("$@")
 model=models/$lang.safetensors
 evaluate() { "$napkit" --quiet eval --model "$model" --threads 2 "$@" 2>/dev/null | tail -n 1; }
 

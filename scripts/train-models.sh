@@ -27,7 +27,8 @@ for lang in "${langs[@]}"; do
       --dev "corpora/out/$lang/dev" -o "models/$lang.safetensors" \
       --checkpoint "models/$lang.ckpt" --epochs "${!epochs_var}" --threads 2 | tee "$log"
   minutes=$(( ($(date +%s) - start) / 60 ))
-  bash scripts/model-card.sh "$napkit" "$lang" "$minutes" "$log" "real_$lang[@]" > "models/$lang.md.tmp"
+  real_var="real_$lang[@]"
+  bash scripts/model-card.sh "$napkit" "$lang" "$minutes" "$log" "${!real_var}" > "models/$lang.md.tmp"
   mv "models/$lang.md.tmp" "models/$lang.md"
   rm -f "models/$lang.ckpt"
 done
