@@ -23,10 +23,10 @@ static void align_one(const nk_model *m, nk_workspace *ws, const nk_example *e, 
     if (rc) {
         it->status = rc == NK_ERR_INFEASIBLE ? NK_ALIGN_INFEASIBLE : NK_ALIGN_FAILED;
         snprintf(it->reason, sizeof it->reason, "%s", nk_last_error());
-    } else if (it->r.confidence < min_confidence) {
+    } else if (it->r.path_confidence < min_confidence) {
         it->status = NK_ALIGN_LOW_CONFIDENCE;
-        snprintf(it->reason, sizeof it->reason, "mean letter confidence %.3f is below %.3f", it->r.confidence,
-                 min_confidence);
+        snprintf(it->reason, sizeof it->reason, "path confidence %.3f is below %.3f (mean letter confidence %.3f)",
+                 it->r.path_confidence, min_confidence, it->r.confidence);
     }
 }
 

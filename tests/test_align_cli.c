@@ -206,7 +206,7 @@ static void test_align_and_quality(void) {
                      lexicon, lp_model, root) == 0);
     /* the two bad utterances are skipped and listed with their reasons */
     CHECK(said("1-1-0006: ") && said("frames are too few to align 39 letters"));
-    CHECK(said("1-1-0007: mean letter confidence"));
+    CHECK(said("1-1-0007: path confidence"));
     cJSON *a = json_file(out, "alignment.json");
     CHECK(num(a, "counts.aligned") == N_GOOD && num(a, "counts.infeasible") == 1 &&
           num(a, "counts.low-confidence") == 1);
@@ -214,6 +214,8 @@ static void test_align_and_quality(void) {
     CHECK(cJSON_GetArraySize(per) == N_UTT);
     CHECK(num(cJSON_GetArrayItem(per, 0), "confidence") > 0.9);
     CHECK(num(cJSON_GetArrayItem(per, 7), "confidence") < 0.1);
+    CHECK(num(cJSON_GetArrayItem(per, 0), "path_confidence") > 0.9);
+    CHECK(num(cJSON_GetArrayItem(per, 7), "path_confidence") < 0.1);
     cJSON_Delete(a);
 
     /* every phoneme of the truth is matched; onsets within one output frame */

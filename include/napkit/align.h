@@ -64,7 +64,8 @@ typedef struct {
     nk_align_event *ev[NK_ALIGN_N_TIERS]; /* per tier, in time order */
     int n[NK_ALIGN_N_TIERS];
     double confidence; /* mean confidence of the letters (separators excluded) */
-    double path_confidence; /* geometric mean over all frames of the Viterbi path's posteriors */
+    double path_confidence; /* geometric mean over all frames of the Viterbi path's posteriors
+                               (blanks included): what --min-confidence judges */
     double duration;   /* seconds: the utterance, every time lies in [0, duration] */
     char *words;       /* storage of the word labels */
 } nk_align_result;
@@ -90,7 +91,7 @@ void nk_align_phone_spans(const double *start, const double *end, const nk_lp_gr
 typedef enum {
     NK_ALIGN_OK,
     NK_ALIGN_INFEASIBLE,     /* fewer frames than the transcript needs */
-    NK_ALIGN_LOW_CONFIDENCE, /* mean letter confidence below the threshold */
+    NK_ALIGN_LOW_CONFIDENCE, /* path confidence below the threshold */
     NK_ALIGN_FAILED          /* forward pass, pronunciation or memory */
 } nk_align_status;
 extern const char *const nk_align_status_names[]; /* "aligned", "infeasible", "low-confidence", "failed" */
@@ -102,7 +103,10 @@ typedef struct {
 } nk_align_item;
 
 /* Runs the model over every utterance of d and aligns it, on `threads`
- * threads (results do not depend on the count). items (nk_dataset_size(d)
+ * threads (results do not depend on the count). An utterance whose path
+ * confidence is below min_confidence is LOW_CONFIDENCE: a transcript that
+ * does not match its audio leaves frames the path must explain with labels
+ * the model does not predict there (docs/alignment.md has the measurement). items (nk_dataset_size(d)
  * entries) receive each utterance's outcome; an utterance that fails is
  * skipped with its reason, never fatal. Fails only when no workspace can be
  * made. show_progress draws a progress line on stderr. */
@@ -130,7 +134,7 @@ int nk_align_write_events(FILE *fp, const char *utt, const nk_align_result *r);
  *   words.ctm, letters.ctm, phones.ctm   one CTM per tier, utterances in order
  *   events.jsonl              every event of every aligned utterance
  *   alignment.json            counts per status; per utterance its status,
- *                             mean letter confidence and skip reason
+ *                             mean letter and path confidence, skip reason
  * Only NK_ALIGN_OK items give alignments. Every file is written atomically. */
 int nk_align_write_dir(const char *dir, const nk_dataset *d, const nk_align_item *items, int arpabet);
 

@@ -20,8 +20,8 @@ static const char usage[] =
     "  --lexicon FILE       CMUdict file (default: $NAPKIT_CMUDICT or festlex-cmu); English\n"
     "  --lp-model FILE      letter-phoneme model (default: the one `napkit lexicon` caches)\n"
     "  --phone-set SET      ipa or arpabet labels in TextGrids and CTMs (default ipa)\n"
-    "  --min-confidence X   skip utterances whose mean letter confidence is below X\n"
-    "                       (default 0.3)\n"
+    "  --min-confidence X   skip utterances whose path confidence (geometric mean posterior\n"
+    "                       of the Viterbi path over all frames) is below X (default 0.25)\n"
     "  --delay S            the model's onset delay, subtracted from every time (default 0)\n"
     "  --delay-from FILE    the delay a --reference run measured: its quality.json\n"
     "                       (delay_ms + median error; estimate it on training speakers)\n"
@@ -155,7 +155,7 @@ int cmd_align(int argc, char **argv) {
     const char *model_path = NULL, *out = NULL, *lang = "en", *lex_path = NULL, *lp_path = NULL, *ref = NULL,
                *delay_path = NULL;
     cli_data_options data = {.threads = 2};
-    double min_conf = 0.3, delay = 0;
+    double min_conf = 0.25, delay = 0;
     int bad = 0, max_u = 0, arpabet = 0, midway = 0;
     for (int c; (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1 && !bad;) {
         switch (c) {
@@ -212,11 +212,12 @@ int cmd_align(int argc, char **argv) {
     if (!rc && nk_align_write_dir(out, d, items, arpabet)) rc = cli_fail("align");
     if (!rc) {
         size_t n = nk_dataset_size(d), ok = 0;
-        double conf = 0;
+        double conf = 0, path = 0;
         for (size_t i = 0; i < n; i++)
-            if (items[i].status == NK_ALIGN_OK) ok++, conf += items[i].r.confidence;
+            if (items[i].status == NK_ALIGN_OK) ok++, conf += items[i].r.confidence, path += items[i].r.path_confidence;
         report_skipped(d, items);
-        printf("aligned %zu of %zu utterances, mean letter confidence %.3f\n", ok, n, ok ? conf / ok : NAN);
+        printf("aligned %zu of %zu utterances, mean letter confidence %.3f, path confidence %.3f\n", ok, n,
+               ok ? conf / ok : NAN, ok ? path / ok : NAN);
         if (ok == 0) {
             fprintf(stderr, "napkit align: no utterance could be aligned\n");
             rc = EXIT_USER_ERROR;
