@@ -13,7 +13,7 @@
 void nk_report_config_default(nk_report_config *c) {
     memset(c, 0, sizeof *c);
     c->threads = 2;
-    c->min_confidence = 0.3;
+    c->min_confidence = NK_ALIGN_MIN_CONFIDENCE;
     c->mode = NK_NAP_GXA;
     c->window = 15;
     c->min_count = 20;

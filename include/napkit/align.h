@@ -28,6 +28,10 @@
 
 #include <stdio.h>
 
+/* Default threshold on an utterance's path confidence: below it the transcript
+ * probably does not match the audio (docs/alignment.md has the measurement). */
+#define NK_ALIGN_MIN_CONFIDENCE 0.25
+
 typedef enum { NK_ALIGN_WORDS, NK_ALIGN_LETTERS, NK_ALIGN_PHONES, NK_ALIGN_N_TIERS } nk_align_tier;
 extern const char *const nk_align_tier_names[]; /* "words", "letters", "phones", NULL */
 

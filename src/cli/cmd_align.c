@@ -155,7 +155,7 @@ int cmd_align(int argc, char **argv) {
     const char *model_path = NULL, *out = NULL, *lang = "en", *lex_path = NULL, *lp_path = NULL, *ref = NULL,
                *delay_path = NULL;
     cli_data_options data = {.threads = 2};
-    double min_conf = 0.25, delay = 0;
+    double min_conf = NK_ALIGN_MIN_CONFIDENCE, delay = 0;
     int bad = 0, max_u = 0, arpabet = 0, midway = 0;
     for (int c; (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1 && !bad;) {
         switch (c) {
