@@ -2,6 +2,7 @@
 
 #include "napkit/ctc.h"
 #include "napkit/error.h"
+#include "napkit/nw.h"
 #include "napkit/fileio.h"
 #include "napkit/text.h"
 
@@ -78,6 +79,73 @@ int nk_evaluate(const nk_model *m, const nk_dataset *d, int threads, nk_eval_ite
     return first_rc ? nk_fail(first_rc, "%s", first_msg) : NK_OK;
 }
 
+/* Code points of a UTF-8 string; *cp is malloc'd. */
+static int code_points(const char *s, int **cp, int *n) {
+    size_t len = strlen(s);
+    *n = 0;
+    *cp = malloc((len + 1) * sizeof **cp);
+    if (!*cp) return nk_fail(NK_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < len;) {
+        unsigned c;
+        int k = nk_utf8_decode(s + i, len - i, &c);
+        if (k == 0) {
+            free(*cp);
+            *cp = NULL;
+            return nk_fail(NK_ERR_FORMAT, "invalid UTF-8 at byte %zu of \"%s\"", i, s);
+        }
+        (*cp)[(*n)++] = (int)c;
+        i += (size_t)k;
+    }
+    return NK_OK;
+}
+
+static float same_or_not(int x, int y, void *ctx) {
+    (void)ctx;
+    return x == y ? 1.0f : -1.0f;
+}
+
+/* Appends code point c (or '*' for c < 0) to the UTF-8 string at *p. */
+static void put_code_point(char **p, int c) {
+    unsigned u = c < 0 ? '*' : (unsigned)c;
+    if (u < 0x80) *(*p)++ = (char)u;
+    else if (u < 0x800) *(*p)++ = (char)(0xC0 | u >> 6), *(*p)++ = (char)(0x80 | (u & 0x3F));
+    else if (u < 0x10000)
+        *(*p)++ = (char)(0xE0 | u >> 12), *(*p)++ = (char)(0x80 | (u >> 6 & 0x3F)), *(*p)++ = (char)(0x80 | (u & 0x3F));
+    else
+        *(*p)++ = (char)(0xF0 | u >> 18), *(*p)++ = (char)(0x80 | (u >> 12 & 0x3F)),
+        *(*p)++ = (char)(0x80 | (u >> 6 & 0x3F)), *(*p)++ = (char)(0x80 | (u & 0x3F));
+}
+
+int nk_transcript_align(const char *reference, const char *hypothesis, char **ref_line, char **hyp_line) {
+    *ref_line = *hyp_line = NULL;
+    int *a = NULL, *b = NULL, n = 0, m = 0, n_pairs = 0;
+    int rc = code_points(reference, &a, &n);
+    if (!rc) rc = code_points(hypothesis, &b, &m);
+    nk_nw_pair *pairs = rc ? NULL : malloc((size_t)(n + m + 1) * sizeof *pairs);
+    if (!rc && !pairs) rc = nk_fail(NK_ERR_NOMEM, "out of memory");
+    nk_nw_scoring sc = {.score = same_or_not, .gap_open = -1, .gap_extend = -1};
+    double score;
+    if (!rc) rc = nk_nw_align(a, n, b, m, &sc, pairs, &n_pairs, &score);
+    if (!rc) {
+        *ref_line = malloc(4 * (size_t)n_pairs + 1);
+        *hyp_line = malloc(4 * (size_t)n_pairs + 1);
+        if (!*ref_line || !*hyp_line) rc = nk_fail(NK_ERR_NOMEM, "out of memory");
+    }
+    if (!rc) {
+        char *r = *ref_line, *h = *hyp_line;
+        for (int i = 0; i < n_pairs; i++) {
+            put_code_point(&r, pairs[i].a >= 0 ? a[pairs[i].a] : -1);
+            put_code_point(&h, pairs[i].b >= 0 ? b[pairs[i].b] : -1);
+        }
+        *r = *h = '\0';
+    } else {
+        free(*ref_line), free(*hyp_line);
+        *ref_line = *hyp_line = NULL;
+    }
+    free(a), free(b), free(pairs);
+    return rc;
+}
+
 double nk_cer(const nk_error_counts *c) {
     return c->char_count ? (double)c->char_errors / c->char_count : 0.0;
 }
@@ -102,6 +170,13 @@ int nk_eval_write_json(const char *path, const nk_dataset *d, const nk_eval_item
         cJSON_AddNumberToObject(u, "chars", (double)items[i].counts.char_count);
         cJSON_AddNumberToObject(u, "word_errors", (double)items[i].counts.word_errors);
         cJSON_AddNumberToObject(u, "words", (double)items[i].counts.word_count);
+        char *ref_line, *hyp_line;
+        if (!nk_transcript_align(e->text, items[i].hypothesis ? items[i].hypothesis : "", &ref_line, &hyp_line)) {
+            cJSON *al = cJSON_AddObjectToObject(u, "alignment");
+            cJSON_AddStringToObject(al, "reference", ref_line);
+            cJSON_AddStringToObject(al, "hypothesis", hyp_line);
+            free(ref_line), free(hyp_line);
+        }
         cJSON_AddItemToArray(utts, u);
     }
     cJSON_AddItemToObject(j, "per_utterance", utts);

@@ -27,6 +27,12 @@ int nk_evaluate(const nk_model *m, const nk_dataset *d, int threads, nk_eval_ite
  * utterance its id, reference, hypothesis and error counts. */
 int nk_eval_write_json(const char *path, const nk_dataset *d, const nk_eval_item *items, const nk_error_counts *total);
 
+/* Where the recognition errors are: reference and hypothesis laid side by side
+ * by Needleman–Wunsch over characters (UTF-8 code points; match +1,
+ * substitution −1, gap −1), a gap shown as '*'. *ref_line and *hyp_line are
+ * malloc'd and equally long in characters: "the c*at" over "th* cut". */
+int nk_transcript_align(const char *reference, const char *hypothesis, char **ref_line, char **hyp_line);
+
 double nk_cer(const nk_error_counts *c);
 double nk_wer(const nk_error_counts *c);
 
