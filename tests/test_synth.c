@@ -159,7 +159,8 @@ static void test_corpus_recipe(void) {
             snprintf(path[k], sizeof path[k], "%s%s", out[k], rel);
             CHECK(same_bytes(u->audio, path[k]));
         }
-        char *tgp = strdup(u->audio);
+        char *tgp = malloc(strlen(u->audio) + sizeof ".TextGrid");
+        strcpy(tgp, u->audio);
         strcpy(strrchr(tgp, '.'), ".TextGrid");
         char *tgk = malloc(strlen(tgp) + 16);
         sprintf(tgk, "%s%s", out[2], tgp + strlen(out[0]));
