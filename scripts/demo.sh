@@ -31,8 +31,7 @@ done
 step "synthesizing the mini corpora (espeak-ng)"
 bash scripts/make-corpora.sh "$napkit" corpora/recipes/mini-en.json corpora/recipes/mini-de.json
 
-step "letter-phoneme models (trained once, then cached)"
-"$napkit" lexicon --language en the
+step "German letter-phoneme model (trained once from the sentence list, then cached; English trains itself)"
 cache=${NAPKIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/napkit}
 if [ -f "$cache/letter_phone_de.json" ]; then "$napkit" lexicon --language de Haus
 else "$napkit" lexicon --language de --train-text corpora/text/de.txt Haus; fi

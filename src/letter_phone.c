@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SCORE_CLAMP 8.0f /* |log-odds| cap: one odd pair must not dominate an alignment */
 
@@ -705,4 +706,53 @@ char *nk_lp_cache_path(const char *lang) {
     char name[256];
     snprintf(name, sizeof name, "letter_phone_%s.json", lang);
     return nk_path_join(dir, name);
+}
+
+int nk_lp_data_add_text(nk_lp_data *d, const char *path, const char *voice) {
+    char *text;
+    size_t size;
+    int rc = nk_read_file(path, &text, &size);
+    if (rc) return rc;
+    int added = 0;
+    static const char separators[] = " \t\r\n.,;:!?\"()[]{}«»„“”‚‘’/0123456789-";
+    char *save = NULL; /* espeak-ng uses strtok itself */
+    for (char *w = strtok_r(text, separators, &save); w; w = strtok_r(NULL, separators, &save)) {
+        nk_pron p;
+        if (nk_phonemize(voice, w, &p) || nk_lp_data_add(d, w, &p)) continue; /* odd tokens are skipped */
+        added++;
+    }
+    free(text);
+    return added ? NK_OK : nk_fail(NK_ERR_EMPTY, "%s: no words to train on", path);
+}
+
+int nk_lp_model_for(const char *lang, const char *voice, const nk_lexicon *lex, const char *path,
+                    const char *train_text, nk_lp_model **out) {
+    *out = NULL;
+    if (path) return nk_lp_model_load(path, out);
+    char *cache = nk_lp_cache_path(lang);
+    if (!train_text && cache && access(cache, R_OK) == 0) {
+        int rc = nk_lp_model_load(cache, out);
+        free(cache);
+        return rc;
+    }
+    if (!train_text && !lex) {
+        int rc = nk_fail(NK_ERR_ARG, "no letter-phoneme model for '%s' in %s: train one once from a text "
+                                     "(napkit lexicon --language %s --train-text FILE WORD)",
+                         lang, cache ? cache : "the cache", lang);
+        free(cache);
+        return rc;
+    }
+    nk_lp_data *d;
+    int rc = nk_lp_data_new(&d);
+    if (!rc) rc = train_text ? nk_lp_data_add_text(d, train_text, voice) : nk_lp_data_add_lexicon(d, lex, 0);
+    if (!rc) rc = nk_lp_train(d, NULL, out, NULL);
+    nk_lp_data_free(d);
+    if (!rc && cache) {
+        char *dir = strdup(cache), *slash = dir ? strrchr(dir, '/') : NULL;
+        if (slash) *slash = '\0';
+        if (dir && !nk_mkdirs(dir)) nk_lp_model_save(*out, cache);
+        free(dir);
+    }
+    free(cache);
+    return rc;
 }

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #define NOMEM nk_fail(NK_ERR_NOMEM, "out of memory")
 
@@ -139,18 +138,6 @@ static int onsets(rp_model *pm, cJSON *al) {
     return rc;
 }
 
-static int load_lp(const nk_report_model *sp, nk_lp_model **lp) {
-    if (sp->lp_model) return nk_lp_model_load(sp->lp_model, lp);
-    char *cache = nk_lp_cache_path(sp->language);
-    int rc = cache && access(cache, R_OK) == 0
-                 ? nk_lp_model_load(cache, lp)
-                 : nk_fail(NK_ERR_ARG, "no letter-phoneme model for '%s' in %s: run `napkit lexicon --language %s WORD` "
-                                       "once (with --train-text FILE for languages without a lexicon)",
-                           sp->language, cache ? cache : "the cache", sp->language);
-    free(cache);
-    return rc;
-}
-
 static int align(rp_run *run, rp_model *pm) {
     const nk_report_model *sp = pm->spec;
     const size_t n = nk_dataset_size(pm->d);
@@ -160,7 +147,7 @@ static int align(rp_run *run, rp_model *pm) {
     char *dir = rp_path(run, "%s/align", pm->name);
     int rc = dir ? nk_align_config_init(&ac, nk_model_arch(pm->m)) : NOMEM;
     if (!rc && !strcmp(sp->language, "en")) rc = nk_lexicon_load(sp->lexicon ? sp->lexicon : nk_lexicon_default_path(), &lex);
-    if (!rc) rc = load_lp(sp, &lp);
+    if (!rc) rc = nk_lp_model_for(sp->language, nk_espeak_voice_for(sp->language), lex, sp->lp_model, NULL, &lp);
     if (!rc && !(pm->items = calloc(n + 1, sizeof *pm->items))) rc = NOMEM;
     if (!rc) {
         ac.lexicon = lex, ac.lp = lp, ac.voice = nk_espeak_voice_for(sp->language), ac.delay = sp->delay;

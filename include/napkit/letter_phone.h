@@ -88,4 +88,17 @@ int nk_lp_model_load(const char *path, nk_lp_model **out);
  * "letter_phone_<lang>.json". NULL when no directory can be determined. */
 char *nk_lp_cache_path(const char *lang);
 
+/* Adds the distinct words of a text file (letters only), phonemized with the
+ * espeak-ng voice, to d: training data for languages without a lexicon. */
+int nk_lp_data_add_text(nk_lp_data *d, const char *path, const char *voice);
+
+/* The letter↔phoneme model of a language, the one way every command gets it:
+ * from `path` when given; else from the cache (nk_lp_cache_path) unless
+ * train_text asks for retraining; else trained — on the words of train_text
+ * (phonemized with voice) or on the lexicon — and cached. A cache that cannot
+ * be written only costs the next run a retraining. Fails with NK_ERR_ARG when
+ * there is nothing to train on (no lexicon, no text, no cache). */
+int nk_lp_model_for(const char *lang, const char *voice, const nk_lexicon *lex, const char *path,
+                    const char *train_text, nk_lp_model **out);
+
 #endif

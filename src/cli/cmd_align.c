@@ -18,7 +18,8 @@ static const char usage[] =
     "  --language LANG      en: CMUdict, espeak-ng for missing words; other languages\n"
     "                       (de): espeak-ng (default en)\n"
     "  --lexicon FILE       CMUdict file (default: $NAPKIT_CMUDICT or festlex-cmu); English\n"
-    "  --lp-model FILE      letter-phoneme model (default: the one `napkit lexicon` caches)\n"
+    "  --lp-model FILE      letter-phoneme model (default: the cached one; English trains it\n"
+    "                       from CMUdict on first use)\n"
     "  --phone-set SET      ipa or arpabet labels in TextGrids and CTMs (default ipa)\n"
     "  --min-confidence X   skip utterances whose path confidence (geometric mean posterior\n"
     "                       of the Viterbi path over all frames) is below X (default 0.25)\n"
@@ -36,19 +37,6 @@ static const char usage[] =
     "letters.ctm, phones.ctm, DIR/events.jsonl and DIR/alignment.json (every utterance's\n"
     "status and confidence). Skipped utterances (too short for the transcript, low\n"
     "confidence, no pronunciation) are listed, never guessed. docs/alignment.md has more.\n";
-
-/* The letter-phoneme model: the given file, else the cache `napkit lexicon` fills. */
-static int load_lp(const char *path, const char *lang, nk_lp_model **out) {
-    if (path) return nk_lp_model_load(path, out);
-    char *cache = nk_lp_cache_path(lang);
-    int rc = cache && access(cache, R_OK) == 0
-                 ? nk_lp_model_load(cache, out)
-                 : nk_fail(NK_ERR_ARG, "no letter-phoneme model for '%s' in %s: run `napkit lexicon --language %s "
-                                       "WORD` once (add --train-text FILE for languages without a lexicon), or "
-                                       "give --lp-model FILE", lang, cache ? cache : "the cache", lang);
-    free(cache);
-    return rc;
-}
 
 /* The delay a --reference run measured: what it subtracted plus the median
  * error it still saw. Its boundary must be this run's. */
@@ -198,7 +186,7 @@ int cmd_align(int argc, char **argv) {
     if (!rc && nk_align_config_init(&cfg, nk_model_arch(m))) rc = cli_fail("align");
     if (!rc && english && nk_lexicon_load(lex_path ? lex_path : nk_lexicon_default_path(), &lex))
         rc = cli_fail("align");
-    if (!rc && load_lp(lp_path, lang, &lp)) rc = cli_fail("align");
+    if (!rc && nk_lp_model_for(lang, nk_espeak_voice_for(lang), lex, lp_path, NULL, &lp)) rc = cli_fail("align");
     if (!rc) {
         cfg.lexicon = lex, cfg.lp = lp, cfg.voice = nk_espeak_voice_for(lang), cfg.delay = delay;
         cfg.midway = midway;

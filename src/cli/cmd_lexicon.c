@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 const char cmd_lexicon_summary[] = "show words' phonemes (CMUdict / espeak-ng) and letter-phoneme alignment";
 
@@ -22,59 +21,6 @@ static const char usage[] =
     "                       with espeak-ng (needed once for languages without a lexicon)\n"
     "Prints one line per word: word, source, ARPAbet, IPA, alignment (\"sh|ʃ i|ɪ p|p\").\n"
     "Trained models are cached in $NAPKIT_CACHE (default ~/.cache/napkit).\n";
-
-/* Adds the distinct words of a text file (letters only) to d. */
-static int add_text_words(nk_lp_data *d, const char *path, const char *voice) {
-    char *text;
-    size_t size;
-    int rc = nk_read_file(path, &text, &size);
-    if (rc) return rc;
-    int added = 0;
-    char *save = NULL; /* espeak-ng uses strtok itself */
-    for (char *w = strtok_r(text, " \t\r\n.,;:!?\"()[]{}«»„“”‚‘’/0123456789-", &save); w && !rc;
-         w = strtok_r(NULL, " \t\r\n.,;:!?\"()[]{}«»„“”‚‘’/0123456789-", &save)) {
-        nk_pron p;
-        if (nk_phonemize(voice, w, &p) || nk_lp_data_add(d, w, &p)) continue; /* skip odd tokens */
-        added++;
-    }
-    free(text);
-    if (!rc && added == 0) rc = nk_fail(NK_ERR_EMPTY, "%s: no words to train on", path);
-    return rc;
-}
-
-/* Loads the cached model, or trains one (from the lexicon or a text) and caches it. */
-static int get_model(const char *lang, const char *voice, const nk_lexicon *lex, const char *model_path,
-                     const char *train_text, nk_lp_model **m) {
-    if (model_path) return nk_lp_model_load(model_path, m);
-    char *cache = nk_lp_cache_path(lang);
-    if (!train_text && cache && access(cache, R_OK) == 0) {
-        int rc = nk_lp_model_load(cache, m);
-        free(cache);
-        return rc;
-    }
-    if (!train_text && !lex) {
-        free(cache);
-        return nk_fail(NK_ERR_ARG, "no letter-phoneme model for '%s' yet: give --train-text FILE once", lang);
-    }
-    nk_lp_data *d;
-    int rc = nk_lp_data_new(&d);
-    if (!rc) rc = train_text ? add_text_words(d, train_text, voice) : nk_lp_data_add_lexicon(d, lex, 0);
-    if (!rc && cli_show_progress)
-        fprintf(stderr, "napkit lexicon: training the %s letter-phoneme model on %d words\n", lang,
-                nk_lp_data_size(d));
-    if (!rc) rc = nk_lp_train(d, NULL, m, NULL);
-    nk_lp_data_free(d);
-    if (!rc && cache) {
-        /* A cache that cannot be written only costs the next run a retraining. */
-        char *dir = strdup(cache), *slash = dir ? strrchr(dir, '/') : NULL;
-        if (slash) *slash = 0;
-        if (!dir || nk_mkdirs(dir) || nk_lp_model_save(*m, cache))
-            fprintf(stderr, "napkit lexicon: warning: cannot cache the model: %s\n", nk_last_error());
-        free(dir);
-    }
-    free(cache);
-    return rc;
-}
 
 int cmd_lexicon(int argc, char **argv) {
     enum { O_LANG = 256, O_LEX, O_MODEL, O_TRAIN };
@@ -106,7 +52,7 @@ int cmd_lexicon(int argc, char **argv) {
     nk_lp_model *m = NULL;
     /* The model is only needed for the alignment column; --model/--train-text
      * must work, a missing cache for a new language only loses that column. */
-    if (get_model(lang, voice, lex, model_path, train_text, &m) && (model_path || train_text)) {
+    if (nk_lp_model_for(lang, voice, lex, model_path, train_text, &m) && (model_path || train_text)) {
         nk_lexicon_free(lex);
         return cli_fail("lexicon");
     }
