@@ -8,6 +8,15 @@ shift 4
 real=("$@")
 model=models/$lang.safetensors
 evaluate() { "$napkit" --quiet eval --model "$model" --threads 2 "$@" 2>/dev/null | tail -n 1; }
+work=$(mktemp -d /tmp/napkit-card.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+# Phoneme onsets against the synthesizer's truth; prints the "all" line.
+onsets() {
+  local set=$1; shift
+  "$napkit" --quiet align --model "$model" --language "$lang" --threads 2 "$@" \
+      --reference "corpora/out/$lang/$set" "corpora/out/$lang/$set" -o "$work/$set" 2>/dev/null |
+      awk '$1 == "all"'
+}
 
 echo "# models/$lang.safetensors"
 echo
@@ -43,3 +52,17 @@ done
 echo
 echo "Real recordings were not used for training; they show how far a model trained on"
 echo "synthetic speech carries over to human voices."
+echo
+echo "## Alignment"
+echo
+train_line=$(onsets train)
+delay_ms=$(awk '{print $1 + 0}' <<< "${train_line##*median err}")
+echo "CTC spikes come late: the median onset error on the training speakers is $delay_ms ms"
+echo "(\`napkit align --reference\`). Subtracting it (\`--delay-from\` that run's quality.json,"
+echo "or \`--delay $(awk -v d="$delay_ms" 'BEGIN{printf "%.3f", d / 1000}')\`), phoneme onsets on held-out speakers:"
+echo
+echo '```'
+for set in dev test; do
+  echo "$set: $(onsets "$set" --delay-from "$work/train/quality.json" | sed 's/^ *all *//')"
+done
+echo '```'

@@ -27,6 +27,10 @@ for lang in "${langs[@]}"; do
       --dev "corpora/out/$lang/dev" -o "models/$lang.safetensors" \
       --checkpoint "models/$lang.ckpt" --epochs "${!epochs_var}" --threads 2 | tee "$log"
   minutes=$(( ($(date +%s) - start) / 60 ))
+  # The card aligns phonemes: German needs its letter-phoneme model trained once
+  # from text (English learns it from CMUdict by itself).
+  [ "$lang" = en ] || "$napkit" --quiet lexicon --language "$lang" \
+      --train-text "corpora/text/$lang.txt" Haus > /dev/null
   real_var="real_$lang[@]"
   bash scripts/model-card.sh "$napkit" "$lang" "$minutes" "$log" "${!real_var}" > "models/$lang.md.tmp"
   mv "models/$lang.md.tmp" "models/$lang.md"
