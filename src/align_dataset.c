@@ -3,9 +3,10 @@
 #include "napkit/align.h"
 
 #include "napkit/error.h"
+#include "napkit/parallel.h"
 #include "napkit/progress.h"
 
-#include <cblas.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,43 +31,46 @@ static void align_one(const nk_model *m, nk_workspace *ws, const nk_example *e, 
     }
 }
 
+/* nk_align_dataset's job: one workspace per worker, progress in utterance order. */
+typedef struct {
+    const nk_model *m;
+    const nk_dataset *d;
+    const nk_align_config *c;
+    double min_confidence;
+    nk_workspace **ws;
+    nk_align_item *items;
+    nk_progress *prog;
+    size_t done;
+    double seconds;
+} align_run;
+
+static int align_work(void *ctx, int worker, size_t i) {
+    align_run *r = ctx;
+    align_one(r->m, r->ws[worker], nk_dataset_get(r->d, i), r->c, r->min_confidence, &r->items[i]);
+    return NK_OK; /* a failed utterance is recorded in its item */
+}
+
+static int align_commit(void *ctx, int worker, size_t i, int work_rc, const char *work_error) {
+    align_run *r = ctx;
+    (void)worker, (void)work_rc, (void)work_error;
+    r->done++, r->seconds += nk_dataset_get(r->d, i)->seconds;
+    nk_progress_update(r->prog, r->done, r->seconds, NULL);
+    return NK_OK;
+}
+
 int nk_align_dataset(const nk_model *m, const nk_dataset *d, const nk_align_config *c,
                      double min_confidence, int threads, int show_progress, nk_align_item *items) {
-    size_t n = nk_dataset_size(d), done = 0;
-    if (threads < 1) threads = 1;
-    nk_progress *prog = nk_progress_new("align", n, "s audio", show_progress);
-    double seconds = 0;
-    int ws_rc = NK_OK;
-    char ws_msg[256] = "";
-    const int blas_threads = openblas_get_num_threads();
-    if (threads > 1) openblas_set_num_threads(1);
-#pragma omp parallel num_threads(threads)
-    {
-        nk_workspace *ws = NULL;
-        int rc = nk_workspace_new(m, &ws);
-        if (rc) {
-#pragma omp critical(nk_align_progress)
-            if (!ws_rc) ws_rc = rc, snprintf(ws_msg, sizeof ws_msg, "%s", nk_last_error());
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (size_t i = 0; i < n; i++) {
-            const nk_example *e = nk_dataset_get(d, i);
-            if (rc) {
-                memset(&items[i], 0, sizeof items[i]);
-                items[i].status = NK_ALIGN_FAILED;
-                snprintf(items[i].reason, sizeof items[i].reason, "%s", ws_msg);
-            } else {
-                align_one(m, ws, e, c, min_confidence, &items[i]);
-            }
-#pragma omp critical(nk_align_progress)
-            {
-                done++, seconds += e->seconds;
-                if (prog) nk_progress_update(prog, done, seconds, NULL);
-            }
-        }
-        nk_workspace_free(ws);
+    const size_t n = nk_dataset_size(d);
+    const int W = nk_parallel_workers(n, threads);
+    align_run r = {m, d, c, min_confidence, calloc(W, sizeof(nk_workspace *)), items, NULL, 0, 0};
+    int rc = r.ws ? NK_OK : nk_fail(NK_ERR_NOMEM, "align: out of memory");
+    for (int w = 0; !rc && w < W; w++) rc = nk_workspace_new(m, &r.ws[w]);
+    if (!rc) {
+        r.prog = nk_progress_new("align", n, "s audio", show_progress);
+        rc = nk_parallel_for(n, W, align_work, align_commit, &r);
+        nk_progress_finish(r.prog);
     }
-    if (threads > 1) openblas_set_num_threads(blas_threads);
-    if (prog) nk_progress_finish(prog);
-    return ws_rc ? nk_fail(ws_rc, "%s", ws_msg) : NK_OK;
+    for (int w = 0; r.ws && w < W; w++) nk_workspace_free(r.ws[w]);
+    free(r.ws);
+    return rc;
 }

@@ -4,10 +4,9 @@
 #include "napkit/compare.h"
 
 #include "napkit/error.h"
+#include "napkit/parallel.h"
 #include "napkit/features.h"
 
-#include <cblas.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,6 +149,33 @@ static int one_utterance(const job *j, worker *w, const nk_compare_utt *u) {
     return nk_cmp_moments_add(w->m, w->xa, w->xb, T);
 }
 
+/* nk_compare_run's job: per-worker moments, merged in utterance order. */
+typedef struct {
+    const job *j;
+    worker *w;
+    const nk_compare_utt *u;
+    nk_cmp_moments *m;
+    nk_compare_callback cb;
+    void *ctx;
+    size_t done, used;
+} compare_run;
+
+static int compare_work(void *ctx, int wk, size_t i) {
+    compare_run *r = ctx;
+    return one_utterance(r->j, &r->w[wk], &r->u[i]);
+}
+
+static int compare_commit(void *ctx, int wk, size_t i, int work_rc, const char *work_error) {
+    compare_run *r = ctx;
+    int rc = work_rc ? NK_OK : nk_cmp_moments_merge(r->m, r->w[wk].m);
+    r->done++;
+    if (rc) return rc;
+    if (!work_rc) r->used++;
+    if (r->cb && r->cb(r->ctx, r->done, &r->u[i], work_error))
+        return nk_fail(NK_ERR_INTERRUPTED, "compare: stopped after %zu utterances", r->done);
+    return NK_OK;
+}
+
 int nk_compare_run(const nk_model *a, const int *la, int na, const nk_model *b, const int *lb, int nb,
                    const nk_compare_utt *u, size_t n, int threads, nk_compare_callback cb, void *ctx,
                    nk_cmp_moments *m, size_t *n_used) {
@@ -165,48 +191,16 @@ int nk_compare_run(const nk_model *a, const int *la, int na, const nk_model *b, 
     job j = {a, b, la, lb, step_a, step_b, na, nb, 0, 0};
     for (int i = 0; !rc && i < na; i++) ca[i] = nk_model_arch(a)->layers[la[i]].out, j.PA += ca[i];
     for (int i = 0; !rc && i < nb; i++) cu[i] = nk_model_arch(b)->layers[lb[i]].out, j.PB += cu[i];
-    if (threads < 1) threads = 1;
-    if ((size_t)threads > n) threads = n > 0 ? (int)n : 1;
-    worker *w = calloc(threads, sizeof *w);
+    const int W = nk_parallel_workers(n, threads);
+    worker *w = calloc(W, sizeof *w);
     if (!rc && !w) rc = nk_fail(NK_ERR_NOMEM, "compare: out of memory");
-    for (int t = 0; !rc && t < threads; t++) rc = worker_new(&j, ca, cu, &w[t]);
+    for (int t = 0; !rc && t < W; t++) rc = worker_new(&j, ca, cu, &w[t]);
     if (!rc) nk_cmp_moments_zero(m);
-    size_t done = 0;
-    int stop = 0;
-    char *fail_msg = NULL; /* errors are thread-local: carried out of the parallel region */
-    const int blas_threads = openblas_get_num_threads();
-    if (threads > 1) openblas_set_num_threads(1); /* one BLAS thread per worker */
-    if (!rc) {
-#pragma omp parallel for ordered schedule(dynamic, 1) num_threads(threads)
-        for (size_t i = 0; i < n; i++) {
-            worker *me = &w[omp_get_thread_num()];
-            int stopping, urc = 0;
-#pragma omp atomic read
-            stopping = stop;
-            char *err = NULL;
-            if (!stopping && (urc = one_utterance(&j, me, &u[i]))) err = strdup(nk_last_error());
-#pragma omp ordered
-            if (!stop) {
-                int mrc = urc ? 0 : nk_cmp_moments_merge(m, me->m);
-                done++;
-                if (!urc && !mrc) (*n_used)++;
-                if (mrc) rc = mrc, fail_msg = strdup(nk_last_error());
-                else if (cb && cb(ctx, done, &u[i], urc ? (err ? err : "unknown error") : NULL))
-                    rc = NK_ERR_INTERRUPTED;
-                if (rc) {
-#pragma omp atomic write
-                    stop = 1;
-                }
-            }
-            free(err);
-        }
-    }
-    if (threads > 1) openblas_set_num_threads(blas_threads);
-    if (rc == NK_ERR_INTERRUPTED) nk_fail(rc, "compare: stopped after %zu utterances", done);
-    else if (rc && fail_msg) nk_fail(rc, "%s", fail_msg);
-    else if (!rc && *n_used == 0) rc = nk_fail(NK_ERR_EMPTY, "compare: none of %zu utterances could be used", n);
-    free(fail_msg);
-    for (int t = 0; w && t < threads; t++) worker_free(&w[t]);
+    compare_run r = {&j, w, u, m, cb, ctx, 0, 0};
+    if (!rc) rc = nk_parallel_for(n, W, compare_work, compare_commit, &r);
+    *n_used = r.used;
+    if (!rc && *n_used == 0) rc = nk_fail(NK_ERR_EMPTY, "compare: none of %zu utterances could be used", n);
+    for (int t = 0; w && t < W; t++) worker_free(&w[t]);
     free(w), free(step_a), free(step_b), free(ca), free(cu);
     return rc;
 }

@@ -2,12 +2,12 @@
 
 #include "napkit/ctc.h"
 #include "napkit/error.h"
+#include "napkit/parallel.h"
 #include "napkit/nw.h"
 #include "napkit/fileio.h"
 #include "napkit/text.h"
 
 #include <cJSON.h>
-#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,56 +27,63 @@ int nk_transcribe(const nk_model *m, const nk_alphabet *alpha, nk_workspace *ws,
     return rc;
 }
 
+/* nk_evaluate's job: one workspace per worker; the first failure is kept. */
+typedef struct {
+    const nk_model *m;
+    const nk_alphabet *alpha;
+    const nk_dataset *d;
+    nk_workspace **ws;
+    nk_eval_item *items;
+    int first_rc;
+    char first_msg[300];
+} eval_run;
+
+static int eval_work(void *ctx, int worker, size_t i) {
+    eval_run *r = ctx;
+    const nk_example *e = nk_dataset_get(r->d, i);
+    r->items[i].hypothesis = NULL;
+    int rc = nk_transcribe(r->m, r->alpha, r->ws[worker], e->x, e->T, &r->items[i].hypothesis);
+    return rc ? rc : nk_error_counts_of(r->items[i].hypothesis, e->text, &r->items[i].counts);
+}
+
+static int eval_commit(void *ctx, int worker, size_t i, int work_rc, const char *work_error) {
+    eval_run *r = ctx;
+    (void)worker;
+    if (work_rc && !r->first_rc) { /* report the first failure, keep going */
+        r->first_rc = work_rc;
+        snprintf(r->first_msg, sizeof r->first_msg, "%s: %s", nk_dataset_get(r->d, i)->id, work_error);
+    }
+    return NK_OK;
+}
+
 int nk_evaluate(const nk_model *m, const nk_dataset *d, int threads, nk_eval_item *items,
                 nk_error_counts *total) {
     memset(total, 0, sizeof *total);
     size_t n = nk_dataset_size(d);
-    nk_eval_item *own = items ? items : calloc(n ? n : 1, sizeof *own);
-    if (!own) return nk_fail(NK_ERR_NOMEM, "evaluate: out of memory");
-    if (threads < 1) threads = 1;
+    const int W = nk_parallel_workers(n, threads);
     const nk_arch *a = nk_model_arch(m);
-    nk_alphabet *alpha;
-    int alpha_rc = nk_alphabet_new((const char *const *)a->alphabet, a->n_classes, &alpha);
-    if (alpha_rc) {
-        if (!items) free(own);
-        return alpha_rc;
+    eval_run r = {.m = m, .d = d, .items = items ? items : calloc(n ? n : 1, sizeof *items),
+                  .ws = calloc(W, sizeof(nk_workspace *))};
+    nk_alphabet *alpha = NULL;
+    int rc = r.items && r.ws ? NK_OK : nk_fail(NK_ERR_NOMEM, "evaluate: out of memory");
+    if (!rc) rc = nk_alphabet_new((const char *const *)a->alphabet, a->n_classes, &alpha);
+    r.alpha = alpha;
+    for (int w = 0; !rc && w < W; w++) rc = nk_workspace_new(m, &r.ws[w]);
+    if (!rc) rc = nk_parallel_for(n, W, eval_work, eval_commit, &r);
+    for (size_t i = 0; !rc && i < n; i++) {
+        total->char_errors += r.items[i].counts.char_errors;
+        total->char_count += r.items[i].counts.char_count;
+        total->word_errors += r.items[i].counts.word_errors;
+        total->word_count += r.items[i].counts.word_count;
     }
-    int first_rc = NK_OK;
-    char first_msg[300] = "";
-    const int blas_threads = openblas_get_num_threads();
-    if (threads > 1) openblas_set_num_threads(1);
-#pragma omp parallel num_threads(threads)
-    {
-        nk_workspace *ws = NULL;
-        int rc = nk_workspace_new(m, &ws);
-#pragma omp for schedule(dynamic, 1)
-        for (size_t i = 0; i < n; i++) {
-            const nk_example *e = nk_dataset_get(d, i);
-            own[i].hypothesis = NULL;
-            if (!rc) rc = nk_transcribe(m, alpha, ws, e->x, e->T, &own[i].hypothesis);
-            if (!rc) rc = nk_error_counts_of(own[i].hypothesis, e->text, &own[i].counts);
-            if (rc) {
-#pragma omp critical(nk_evaluate_error)
-                if (!first_rc) {
-                    first_rc = rc;
-                    snprintf(first_msg, sizeof first_msg, "%s: %s", e->id, nk_last_error());
-                }
-                rc = NK_OK; /* report the first failure, keep going */
-            }
-        }
-        nk_workspace_free(ws);
-    }
-    if (threads > 1) openblas_set_num_threads(blas_threads);
+    if (!items && r.items)
+        for (size_t i = 0; i < n; i++) free(r.items[i].hypothesis);
+    if (!items) free(r.items);
+    for (int w = 0; r.ws && w < W; w++) nk_workspace_free(r.ws[w]);
+    free(r.ws);
     nk_alphabet_free(alpha);
-    for (size_t i = 0; i < n; i++) {
-        total->char_errors += own[i].counts.char_errors;
-        total->char_count += own[i].counts.char_count;
-        total->word_errors += own[i].counts.word_errors;
-        total->word_count += own[i].counts.word_count;
-        if (!items) free(own[i].hypothesis);
-    }
-    if (!items) free(own);
-    return first_rc ? nk_fail(first_rc, "%s", first_msg) : NK_OK;
+    if (!rc && r.first_rc) rc = nk_fail(r.first_rc, "%s", r.first_msg);
+    return rc;
 }
 
 /* Code points of a UTF-8 string; *cp is malloc'd. */

@@ -3,10 +3,9 @@
 #include "nap_worker.h"
 
 #include "napkit/error.h"
+#include "napkit/parallel.h"
 
-#include <cblas.h>
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,48 +205,39 @@ int nk_nap_sums_add(nk_nap_sums *s, nk_nap_worker *w, const char *id) {
     return NK_OK;
 }
 
+/* nk_nap_run's job: one worker per thread, sums added in utterance order. */
+typedef struct {
+    nk_nap_sums *s;
+    const nk_nap_utt *u;
+    nk_nap_worker **w;
+    nk_nap_callback cb;
+    void *ctx;
+    size_t done;
+} nap_run;
+
+static int nap_run_work(void *ctx, int worker, size_t i) {
+    nap_run *r = ctx;
+    return nk_nap_worker_utterance(r->w[worker], r->u[i].x, r->u[i].T, r->u[i].ev, r->u[i].n_ev);
+}
+
+static int nap_run_commit(void *ctx, int worker, size_t i, int work_rc, const char *work_error) {
+    nap_run *r = ctx;
+    int rc = work_rc ? NK_OK : nk_nap_sums_add(r->s, r->w[worker], r->u[i].id);
+    r->done++;
+    if (rc) return rc;
+    if (r->cb && r->cb(r->ctx, r->done, &r->u[i], work_error))
+        return nk_fail(NK_ERR_INTERRUPTED, "naps: stopped after %zu utterances", r->done);
+    return NK_OK;
+}
+
 int nk_nap_run(const nk_model *m, nk_nap_sums *s, const nk_nap_utt *u, size_t n, int threads,
                nk_nap_callback cb, void *ctx) {
-    if (threads < 1) threads = 1;
-    if ((size_t)threads > n) threads = n > 0 ? (int)n : 1;
-    nk_nap_worker **w = calloc(threads, sizeof *w);
-    if (!w) return nk_fail(NK_ERR_NOMEM, "naps: out of memory");
-    int rc = NK_OK, stop = 0;
-    for (int i = 0; !rc && i < threads; i++) rc = nk_nap_worker_new(m, s, &w[i]);
-    size_t done = 0;
-    char *fail_msg = NULL; /* errors are thread-local: carried out of the parallel region */
-    const int blas_threads = openblas_get_num_threads();
-    if (threads > 1) openblas_set_num_threads(1); /* one BLAS thread per worker */
-    if (!rc) {
-#pragma omp parallel for ordered schedule(dynamic, 1) num_threads(threads)
-        for (size_t i = 0; i < n; i++) {
-            nk_nap_worker *me = w[omp_get_thread_num()];
-            int stopping, urc = 0;
-#pragma omp atomic read
-            stopping = stop;
-            char *err = NULL;
-            if (!stopping && (urc = nk_nap_worker_utterance(me, u[i].x, u[i].T, u[i].ev, u[i].n_ev)))
-                err = strdup(nk_last_error());
-#pragma omp ordered
-            if (!stop) {
-                int arc = urc ? 0 : nk_nap_sums_add(s, me, u[i].id);
-                done++;
-                if (arc) rc = arc, fail_msg = strdup(nk_last_error());
-                else if (cb && cb(ctx, done, &u[i], urc ? (err ? err : "unknown error") : NULL))
-                    rc = NK_ERR_INTERRUPTED, fail_msg = NULL;
-                if (rc) {
-#pragma omp atomic write
-                    stop = 1;
-                }
-            }
-            free(err);
-        }
-    }
-    if (rc == NK_ERR_INTERRUPTED) nk_fail(rc, "naps: stopped after %zu utterances", done);
-    else if (rc && fail_msg) nk_fail(rc, "%s", fail_msg);
-    free(fail_msg);
-    if (threads > 1) openblas_set_num_threads(blas_threads);
-    for (int i = 0; i < threads; i++) nk_nap_worker_free(w[i]);
-    free(w);
+    const int W = nk_parallel_workers(n, threads);
+    nap_run r = {s, u, calloc(W, sizeof(nk_nap_worker *)), cb, ctx, 0};
+    int rc = r.w ? NK_OK : nk_fail(NK_ERR_NOMEM, "naps: out of memory");
+    for (int i = 0; !rc && i < W; i++) rc = nk_nap_worker_new(m, s, &r.w[i]);
+    if (!rc) rc = nk_parallel_for(n, W, nap_run_work, nap_run_commit, &r);
+    for (int i = 0; r.w && i < W; i++) nk_nap_worker_free(r.w[i]);
+    free(r.w);
     return rc;
 }

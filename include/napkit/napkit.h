@@ -22,6 +22,7 @@
 #include "napkit/synth.h"
 #include "napkit/corpus.h"
 #include "napkit/progress.h"
+#include "napkit/parallel.h"
 #include "napkit/ctc.h"
 #include "napkit/editdist.h"
 #include "napkit/nw.h"
