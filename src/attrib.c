@@ -4,8 +4,8 @@
 #include "napkit/attrib.h"
 
 #include "napkit/error.h"
+#include "napkit/parallel.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -43,33 +43,40 @@ double nk_attr_normal(uint64_t *state) {
     return sqrt(-2 * log(u[0])) * cos(2 * M_PI * u[1]);
 }
 
+/* nk_attr_parallel on nk_parallel_for: worker w uses workspace w[w] (the
+ * caller's for worker 0) and buffer w; combine runs in job order. */
+typedef struct {
+    nk_workspace **w;
+    float *buf;
+    size_t buf_floats;
+    nk_attr_job job;
+    nk_attr_combine combine;
+    void *ctx;
+} attr_run;
+
+static int attr_work(void *ctx, int worker, size_t i) {
+    attr_run *r = ctx;
+    return r->job(r->ctx, (int)i, r->w[worker], r->buf + (size_t)worker * r->buf_floats);
+}
+
+static int attr_commit(void *ctx, int worker, size_t i, int work_rc, const char *work_error) {
+    attr_run *r = ctx;
+    if (work_rc) return nk_fail(work_rc, "%s", work_error);
+    r->combine(r->ctx, (int)i, r->buf + (size_t)worker * r->buf_floats);
+    return NK_OK;
+}
+
 int nk_attr_parallel(const nk_model *m, nk_workspace *ws, int n, size_t buf_floats, nk_attr_job job,
                      nk_attr_combine combine, void *ctx) {
-    int P = omp_get_max_threads(), rc = NK_OK;
-    P = P > n ? n : P < 1 ? 1 : P;
-    nk_workspace **w = calloc(P, sizeof *w);
-    float *buf = malloc((size_t)P * buf_floats * sizeof *buf);
-    int *rcs = calloc(P, sizeof *rcs);
-    char(*why)[256] = malloc((size_t)P * sizeof *why);
-    if (!w || !buf || !rcs || !why) rc = nk_fail(NK_ERR_NOMEM, "attribution: out of memory for %d workers", P);
-    for (int p = 1; p < P && !rc; p++) rc = nk_workspace_new(m, &w[p]);
-    if (w) w[0] = ws;
-    const int blas = openblas_get_num_threads();
-    if (P > 1) openblas_set_num_threads(1); /* one BLAS thread per worker: same sums, any thread count */
-    for (int i0 = 0; i0 < n && !rc; i0 += P) {
-        const int cnt = n - i0 < P ? n - i0 : P;
-#pragma omp parallel for num_threads(cnt) schedule(static, 1) if (cnt > 1)
-        for (int j = 0; j < cnt; j++) {
-            rcs[j] = job(ctx, i0 + j, w[j], buf + j * buf_floats);
-            if (rcs[j]) snprintf(why[j], sizeof *why, "%s", nk_last_error()); /* messages are per thread */
-        }
-        for (int j = 0; j < cnt && !rc; j++)
-            if (rcs[j]) rc = nk_fail(rcs[j], "%s", why[j]);
-        for (int j = 0; j < cnt && !rc; j++) combine(ctx, i0 + j, buf + j * buf_floats);
-    }
-    if (P > 1) openblas_set_num_threads(blas);
-    for (int p = 1; w && p < P; p++) nk_workspace_free(w[p]);
-    free(w), free(buf), free(rcs), free(why);
+    const int W = nk_parallel_workers(n > 0 ? (size_t)n : 0, omp_get_max_threads());
+    attr_run r = {calloc(W, sizeof(nk_workspace *)), malloc((size_t)W * buf_floats * sizeof(float)), buf_floats,
+                  job, combine, ctx};
+    int rc = r.w && r.buf ? NK_OK : nk_fail(NK_ERR_NOMEM, "attribution: out of memory for %d workers", W);
+    if (r.w) r.w[0] = ws;
+    for (int w = 1; !rc && w < W; w++) rc = nk_workspace_new(m, &r.w[w]);
+    if (!rc) rc = nk_parallel_for(n > 0 ? (size_t)n : 0, W, attr_work, attr_commit, &r);
+    for (int w = 1; r.w && w < W; w++) nk_workspace_free(r.w[w]);
+    free(r.w), free(r.buf);
     return rc;
 }
 

@@ -1,11 +1,10 @@
 #include "napkit/dataset.h"
 
 #include "napkit/error.h"
+#include "napkit/parallel.h"
 #include "napkit/features.h"
 #include "napkit/progress.h"
 
-#include <omp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +40,32 @@ static int featurize(nk_frontend *fe, const nk_alphabet *alpha, const nk_utteran
     return NK_OK;
 }
 
+/* nk_dataset_build's job: one front end per worker; progress in corpus order. */
+typedef struct {
+    nk_frontend **fe;
+    const nk_alphabet *alpha;
+    const nk_utterance **utts;
+    nk_example *ex;
+    char **reasons;
+    nk_progress *prog;
+    size_t done;
+    double seconds;
+} featurize_run;
+
+static int featurize_work(void *ctx, int worker, size_t i) {
+    featurize_run *r = ctx;
+    featurize(r->fe[worker], r->alpha, r->utts[i], &r->ex[i], &r->reasons[i]);
+    return NK_OK; /* a failed utterance is recorded with its reason */
+}
+
+static int featurize_commit(void *ctx, int worker, size_t i, int work_rc, const char *work_error) {
+    featurize_run *r = ctx;
+    (void)worker, (void)work_rc, (void)work_error;
+    r->done++, r->seconds += r->ex[i].seconds;
+    nk_progress_update(r->prog, r->done, r->seconds, NULL);
+    return NK_OK;
+}
+
 int nk_dataset_build(nk_corpus *const *corpora, int n, const nk_arch *arch, int threads,
                      int show_progress, nk_dataset **out) {
     *out = NULL;
@@ -62,41 +87,21 @@ int nk_dataset_build(nk_corpus *const *corpora, int n, const nk_arch *arch, int 
     for (int c = 0; c < n; c++)
         for (size_t i = 0; i < nk_corpus_size(corpora[c]); i++) utts[k++] = nk_corpus_get(corpora[c], i);
 
-    nk_progress *prog = nk_progress_new("features", total, "s audio", show_progress);
-    size_t done = 0;
-    double seconds_done = 0;
-    int setup_rc = NK_OK;
-    char setup_msg[256] = "";
-#pragma omp parallel num_threads(threads > 0 ? threads : 1)
-    {
-        nk_frontend *fe = NULL;
-        int my_rc = nk_frontend_new(&arch->frontend, &fe);
-        if (my_rc) {
-#pragma omp critical(nk_dataset_setup)
-            if (!setup_rc) {
-                setup_rc = my_rc;
-                snprintf(setup_msg, sizeof setup_msg, "%s", nk_last_error());
-            }
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (size_t i = 0; i < total; i++) {
-            if (!fe) continue;
-            featurize(fe, alpha, utts[i], &ex[i], &reasons[i]);
-#pragma omp critical(nk_dataset_progress)
-            {
-                done++;
-                seconds_done += ex[i].seconds;
-                nk_progress_update(prog, done, seconds_done, NULL);
-            }
-        }
-        nk_frontend_free(fe);
-    }
-    nk_progress_finish(prog);
+    const int W = nk_parallel_workers(total, threads);
+    featurize_run r = {calloc(W, sizeof(nk_frontend *)), alpha, utts, ex, reasons,
+                       nk_progress_new("features", total, "s audio", show_progress), 0, 0};
+    rc = r.fe ? NK_OK : nk_fail(NK_ERR_NOMEM, "dataset: out of memory");
+    for (int w = 0; !rc && w < W; w++) rc = nk_frontend_new(&arch->frontend, &r.fe[w]);
+    if (rc) rc = nk_fail(rc, "%s: front end: %s", arch->name, nk_last_error());
+    if (!rc) rc = nk_parallel_for(total, W, featurize_work, featurize_commit, &r);
+    nk_progress_finish(r.prog);
+    for (int w = 0; r.fe && w < W; w++) nk_frontend_free(r.fe[w]);
+    free(r.fe);
     nk_alphabet_free(alpha);
-    if (setup_rc) {
+    if (rc) {
         for (size_t i = 0; i < total; i++) free(reasons[i]);
         free(utts), free(ex), free(reasons), free(d);
-        return nk_fail(setup_rc, "%s: front end: %s", arch->name, setup_msg);
+        return rc;
     }
     /* Keep the good ones in corpus order; list the rest. */
     d->ex = ex;

@@ -9,8 +9,8 @@
 
 #include "napkit/ctc.h"
 #include "napkit/error.h"
+#include "napkit/parallel.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,49 +31,47 @@ static int one_utterance(const nk_model *m, nk_workspace *ws, const float *x, in
     return rc ? rc : nk_model_backward(m, ws, a->n_layers, NK_RULE_GRADIENT, 1);
 }
 
+/* nk_model_ctc_batch's job: utterance b on worker w's workspace; its
+ * parameter gradients are added to the model's in utterance order. */
+typedef struct {
+    const nk_model *m;
+    nk_workspace **ws;
+    const float *const *x;
+    const int *T, *const *labels, *U;
+    double *nll;
+    float *grads;
+    int first_rc;
+    char first_msg[300];
+} ctc_batch;
+
+static int ctc_batch_work(void *ctx, int w, size_t b) {
+    ctc_batch *c = ctx;
+    return one_utterance(c->m, c->ws[w], c->x[b], c->T[b], c->labels[b], c->U[b], &c->nll[b]);
+}
+
+static int ctc_batch_commit(void *ctx, int w, size_t b, int work_rc, const char *work_error) {
+    ctc_batch *c = ctx;
+    if (work_rc) {
+        c->nll[b] = NAN;
+        if (!c->first_rc) {
+            c->first_rc = work_rc;
+            snprintf(c->first_msg, sizeof c->first_msg, "utterance %zu: %s", b, work_error);
+        }
+        return NK_OK;
+    }
+    if (isinf(c->nll[b])) return NK_OK; /* too short for its labels: no gradient */
+    const float *g = nk_ws_param_grads(c->ws[w]);
+    const size_t np = nk_model_param_count(c->m);
+    for (size_t p = 0; p < np; p++) c->grads[p] += g[p];
+    return NK_OK;
+}
+
 int nk_model_ctc_batch(nk_model *m, nk_workspace **ws, int n_ws, int B, const float *const *x,
                        const int *T, const int *const *labels, const int *U, double *nll) {
     if (n_ws < 1 || B < 0) return nk_fail(NK_ERR_ARG, "ctc batch: %d workspaces, %d utterances", n_ws, B);
-    const size_t np = nk_model_param_count(m);
-    float *grads = nk_model_grads(m);
-    memset(grads, 0, np * sizeof *grads);
-    int *rcs = calloc(n_ws, sizeof *rcs);
-    char (*msgs)[256] = calloc(n_ws, sizeof *msgs);
-    if (!rcs || !msgs) {
-        free(rcs);
-        free(msgs);
-        return nk_fail(NK_ERR_NOMEM, "ctc batch: out of memory");
-    }
-    /* Inside the parallel region each utterance runs single-threaded OpenBLAS. */
-    const int blas_threads = openblas_get_num_threads();
-    if (n_ws > 1) openblas_set_num_threads(1);
-    int first_rc = NK_OK;
-    char first_msg[300] = "";
-    for (int b0 = 0; b0 < B; b0 += n_ws) {
-        const int n = B - b0 < n_ws ? B - b0 : n_ws;
-#pragma omp parallel for num_threads(n) schedule(static, 1) if (n > 1)
-        for (int i = 0; i < n; i++) {
-            int b = b0 + i;
-            rcs[i] = one_utterance(m, ws[i], x[b], T[b], labels[b], U[b], &nll[b]);
-            if (rcs[i]) snprintf(msgs[i], sizeof msgs[i], "%s", nk_last_error());
-        }
-        /* Sum in utterance order, whatever the number of workspaces. */
-        for (int i = 0; i < n; i++) {
-            if (rcs[i]) {
-                nll[b0 + i] = NAN;
-                if (!first_rc) {
-                    first_rc = rcs[i];
-                    snprintf(first_msg, sizeof first_msg, "utterance %d: %s", b0 + i, msgs[i]);
-                }
-                continue;
-            }
-            if (isinf(nll[b0 + i])) continue;
-            const float *g = nk_ws_param_grads(ws[i]);
-            for (size_t p = 0; p < np; p++) grads[p] += g[p];
-        }
-    }
-    if (n_ws > 1) openblas_set_num_threads(blas_threads);
-    free(rcs);
-    free(msgs);
-    return first_rc ? nk_fail(first_rc, "%s", first_msg) : NK_OK;
+    ctc_batch c = {m, ws, x, T, labels, U, nll, nk_model_grads(m), NK_OK, ""};
+    memset(c.grads, 0, nk_model_param_count(m) * sizeof *c.grads);
+    int rc = nk_parallel_for((size_t)B, n_ws, ctc_batch_work, ctc_batch_commit, &c);
+    if (!rc && c.first_rc) rc = nk_fail(c.first_rc, "%s", c.first_msg);
+    return rc;
 }
