@@ -7,6 +7,10 @@
 #ifndef NAPKIT_CHECK_H
 #define NAPKIT_CHECK_H
 
+#include "napkit/error.h"
+#include "napkit/fileio.h"
+
+#include <cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +94,15 @@ static inline const char *check_tmpdir(void) {
         }
     }
     return dir;
+}
+
+/* dir/name parsed as JSON (cJSON_Delete it), or NULL when unreadable. */
+static inline cJSON *check_read_json(const char *dir, const char *name) {
+    char *path = nk_path_join(dir, name), *text = NULL;
+    cJSON *j = path && !nk_read_file(path, &text, NULL) ? cJSON_Parse(text) : NULL;
+    free(path);
+    free(text);
+    return j;
 }
 
 #endif

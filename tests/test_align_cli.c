@@ -168,15 +168,6 @@ static int said(const char *s) {
     return found;
 }
 
-static cJSON *json_file(const char *dir, const char *name) {
-    char p[500], *text;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    if (nk_read_file(p, &text, NULL)) return NULL;
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    return j;
-}
-
 static double num(const cJSON *o, const char *path) {
     char key[64];
     snprintf(key, sizeof key, "%s", path);
@@ -207,7 +198,7 @@ static void test_align_and_quality(void) {
     /* the two bad utterances are skipped and listed with their reasons */
     CHECK(said("1-1-0006: ") && said("frames are too few to align 39 letters"));
     CHECK(said("1-1-0007: path confidence"));
-    cJSON *a = json_file(out, "alignment.json");
+    cJSON *a = check_read_json(out, "alignment.json");
     CHECK(num(a, "counts.aligned") == N_GOOD && num(a, "counts.infeasible") == 1 &&
           num(a, "counts.low-confidence") == 1);
     cJSON *per = cJSON_GetObjectItemCaseSensitive(a, "per_utterance");
@@ -219,7 +210,7 @@ static void test_align_and_quality(void) {
     cJSON_Delete(a);
 
     /* every phoneme of the truth is matched; onsets within one output frame */
-    cJSON *q = json_file(out, "quality.json");
+    cJSON *q = check_read_json(out, "quality.json");
     CHECK(num(q, "utterances") == N_GOOD);
     CHECK(num(q, "all.reference") == 31 && num(q, "all.matched") == 31 && num(q, "all.predicted") == 31);
     CHECK(num(q, "all.within_50ms") == 1);
@@ -299,7 +290,7 @@ static void test_delay_and_arpabet(void) {
     CHECK(napkit_run("align --model %s %s -o %s --lexicon %s --lp-model %s --reference %s --delay 0.1 "
                      "--phone-set arpabet --threads 1",
                      model, root, out, lexicon, lp_model, root) == 0);
-    cJSON *q = json_file(out, "quality.json"), *q0 = json_file(out, "../out/quality.json");
+    cJSON *q = check_read_json(out, "quality.json"), *q0 = check_read_json(out, "../out/quality.json");
     CHECK_NEAR(num(q, "all.median_error_ms"), num(q0, "all.median_error_ms") - 100, 0.11);
     CHECK(num(q, "all.within_50ms") == 0 && num(q, "delay_ms") == 100);
     cJSON_Delete(q), cJSON_Delete(q0);
@@ -308,7 +299,7 @@ static void test_delay_and_arpabet(void) {
     snprintf(back, sizeof back, "%s/back", check_tmpdir());
     CHECK(napkit_run("align --model %s %s -o %s --lexicon %s --lp-model %s --reference %s --delay-from %s/quality.json",
                      model, root, back, lexicon, lp_model, root, out) == 0);
-    q = json_file(back, "quality.json");
+    q = check_read_json(back, "quality.json");
     CHECK(fabs(num(q, "all.median_error_ms")) <= 0.1 && num(q, "all.within_50ms") == 1);
     cJSON_Delete(q);
     CHECK(napkit_run("align --model %s %s -o %s --boundary midway --delay-from %s/quality.json", model, root, back,

@@ -35,15 +35,6 @@ static int stderr_has(const char *s) {
     return found;
 }
 
-static cJSON *read_json(const char *dir, const char *name) {
-    char p[512], *text;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    if (nk_read_file(p, &text, NULL)) return NULL;
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    return j;
-}
-
 static double json_number(cJSON *j, const char *key) {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
@@ -74,7 +65,7 @@ static void test_cluster_matches_scipy(void) {
         CHECK(0);
     }
     nk_array_free(&z), nk_array_free(&ref);
-    cJSON *j = read_json(out, "clusters.json"), *e = NULL;
+    cJSON *j = check_read_json(out, "clusters.json"), *e = NULL;
     char *text;
     if (!nk_read_file("tests/fixtures/cluster/expected.json", &text, NULL)) e = cJSON_Parse(text), free(text);
     CHECK(j && e);
@@ -113,7 +104,7 @@ static void test_naps_folder_and_restyle(void) {
     write_naps(naps);
     snprintf(args, sizeof args, "cluster --naps-dir %s --layer 3 -o %s --classes %s/classes.tsv --optimal-order", naps, out, naps);
     CHECK(run(args) == 0);
-    cJSON *j = read_json(out, "clusters.json");
+    cJSON *j = check_read_json(out, "clusters.json");
     CHECK(j != NULL);
     cJSON *labels = cJSON_GetObjectItemCaseSensitive(j, "labels");
     CHECK(cJSON_GetArraySize(labels) == 6 && !strcmp(cJSON_GetArrayItem(labels, 2)->valuestring, "s"));

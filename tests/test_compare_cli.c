@@ -68,15 +68,6 @@ static void setup(void) {
     CHECK_OK(nk_write_file(corpus, manifest, strlen(manifest)));
 }
 
-static cJSON *read_json(const char *dir, const char *name) {
-    char p[512], *text;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    if (nk_read_file(p, &text, NULL)) return NULL;
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    return j;
-}
-
 static void test_self_comparison(void) {
     char out[256], args[4096], p[600];
     snprintf(out, sizeof out, "%s/self", check_tmpdir());
@@ -92,7 +83,7 @@ static void test_self_comparison(void) {
     for (int l = 0; l < 3; l++) {
         char name[64];
         snprintf(name, sizeof name, "matching_%02d.json", l);
-        cJSON *j = read_json(out, name), *match = cJSON_GetObjectItem(j, "match"), *corr = cJSON_GetObjectItem(j, "match_corr");
+        cJSON *j = check_read_json(out, name), *match = cJSON_GetObjectItem(j, "match"), *corr = cJSON_GetObjectItem(j, "match_corr");
         CHECK(j && cJSON_GetArraySize(match) == (l == 0 ? 12 : l == 1 ? 10 : 4));
         for (int i = 0; i < cJSON_GetArraySize(match); i++)
             if (cJSON_IsNumber(cJSON_GetArrayItem(corr, i))) CHECK(cJSON_GetArrayItem(match, i)->valueint == i);
@@ -113,7 +104,7 @@ static void test_two_models_and_layers(void) {
     snprintf(args, sizeof args, "--model-a %s --model-b %s manifest:%s --layers 0,2 -o %s", model_path, model2_path,
              corpus, out);
     CHECK(run(args) == 0);
-    cJSON *j = read_json(out, "matching_02.json");
+    cJSON *j = check_read_json(out, "matching_02.json");
     CHECK(j && cJSON_GetObjectItem(j, "layer")->valueint == 2);
     cJSON_Delete(j);
     char p[600];
