@@ -1,6 +1,7 @@
 /* Alignment outputs: TextGrid tiers, CTM lines and events JSON lines, and
  * the folder of them for a corpus. */
 #include "napkit/align.h"
+#include "napkit/events.h"
 
 #include "napkit/error.h"
 #include "napkit/fileio.h"
@@ -46,33 +47,21 @@ int nk_align_write_ctm(FILE *fp, const char *utt, const nk_align_result *r, nk_a
     return NK_OK;
 }
 
-/* Three decimals: times to the millisecond, as the events format shows them. */
+/* Confidences in alignment.json to three decimals, like the events' times. */
 static double round3(double x) { return (double)(long long)(x * 1000 + 0.5) / 1000; }
 
 int nk_align_write_events(FILE *fp, const char *utt, const nk_align_result *r) {
+    static const nk_event_tier as_event_tier[NK_ALIGN_N_TIERS] = {
+        [NK_ALIGN_WORDS] = NK_EVENT_WORDS, [NK_ALIGN_LETTERS] = NK_EVENT_LETTERS, [NK_ALIGN_PHONES] = NK_EVENT_PHONES};
     for (int t = 0; t < NK_ALIGN_N_TIERS; t++) {
         for (int i = 0; i < r->n[t]; i++) {
             const nk_align_event *e = &r->ev[t][i];
-            cJSON *o = cJSON_CreateObject();
-            if (!o) return nk_fail(NK_ERR_NOMEM, "%s: out of memory writing events", utt);
-            cJSON_AddStringToObject(o, "utt", utt);
-            cJSON_AddStringToObject(o, "tier", nk_align_tier_names[t]);
-            cJSON_AddStringToObject(o, "label", e->label);
-            cJSON_AddNumberToObject(o, "start", round3(e->start));
-            cJSON_AddNumberToObject(o, "end", round3(e->end));
-            cJSON_AddNumberToObject(o, "peak", round3(e->peak));
-            cJSON_AddNumberToObject(o, "confidence", round3(e->confidence));
-            if (e->letter) cJSON_AddStringToObject(o, "letter", e->letter);
-            if (t == NK_ALIGN_PHONES) {
-                const nk_phone_info *p = nk_phone_at(e->phone);
-                cJSON_AddStringToObject(o, "class", nk_phone_class_names[p->cls]);
-                if (p->arpabet) cJSON_AddStringToObject(o, "phone_arpabet", p->arpabet);
-            }
-            char *s = cJSON_PrintUnformatted(o);
-            cJSON_Delete(o);
-            int bad = !s || fprintf(fp, "%s\n", s) < 0;
-            free(s);
-            if (bad) return nk_fail(NK_ERR_IO, "%s: writing events failed", utt);
+            const nk_phone_info *p = t == NK_ALIGN_PHONES ? nk_phone_at(e->phone) : NULL;
+            nk_event v = {(char *)utt, as_event_tier[t], (char *)e->label, e->start, e->end, e->peak, e->confidence,
+                          (char *)e->letter, p ? (char *)nk_phone_class_names[p->cls] : NULL,
+                          p ? (char *)p->arpabet : NULL};
+            int rc = nk_event_write_line(fp, &v);
+            if (rc) return rc;
         }
     }
     return NK_OK;
@@ -140,10 +129,8 @@ static int write_summary(const char *dir, const nk_dataset *d, const nk_align_it
         cJSON_AddItemToArray(utts, u);
     }
     for (int s = 0; s < 4; s++) cJSON_AddNumberToObject(counts, nk_align_status_names[s], (double)n[s]);
-    char *text = cJSON_Print(j), *path = nk_path_join(dir, "alignment.json");
+    int rc = nk_write_json_in(dir, "alignment.json", j);
     cJSON_Delete(j);
-    int rc = text && path ? nk_write_file(path, text, strlen(text)) : nk_fail(NK_ERR_NOMEM, "out of memory");
-    free(text), free(path);
     return rc;
 }
 

@@ -124,13 +124,8 @@ int nk_cluster_write_json(const char *path, const char *input, const nk_cluster_
         cJSON_AddItemToObject(root, "purity", number_or_null(r->purity));
         cJSON_AddItemToObject(root, "ari", number_or_null(r->ari));
     }
-    char *text = cJSON_Print(root);
+    int rc = nk_write_json(path, root);
     cJSON_Delete(root);
-    if (!text) return nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
-    size_t len = strlen(text);
-    text[len] = '\n'; /* cJSON ends at the closing brace; files end with a newline */
-    int rc = nk_write_file(path, text, len + 1);
-    cJSON_free(text);
     return rc;
 }
 

@@ -243,9 +243,7 @@ int nk_compare_profiles(const char *naps_a, const char *naps_b, const nk_compare
     if (!rc && out->n_layers == 0)
         rc = nk_fail(NK_ERR_EMPTY, "%s, %s: no compared layer is in both NAPs folders", naps_a, naps_b);
     if (!rc) cJSON_AddItemToObject(root, "phonemes", cJSON_CreateStringArray((const char *const *)out->phonemes, out->G));
-    char *text = rc ? NULL : cJSON_Print(root), *path = rc ? NULL : nk_path_join(dir, "profile_similarity.json");
-    if (!rc) rc = text && path ? nk_write_file(path, text, strlen(text)) : nk_fail(NK_ERR_NOMEM, "compare: out of memory");
-    free(text), free(path);
+    if (!rc) rc = nk_write_json_in(dir, "profile_similarity.json", root);
     cJSON_Delete(root);
     if (rc) nk_profile_result_free(out);
     return rc;

@@ -53,13 +53,6 @@ int nk_compare_analyze(const nk_cmp_moments *m, const int *la, int na, const int
     return rc;
 }
 
-static int write_json(const char *dir, const char *name, cJSON *root) {
-    char *text = root ? cJSON_Print(root) : NULL, *path = nk_path_join(dir, name);
-    int rc = text && path ? nk_write_file(path, text, strlen(text)) : nk_fail(NK_ERR_NOMEM, "%s: out of memory", dir);
-    free(text), free(path);
-    return rc;
-}
-
 /* A number, or null for NaN (JSON has no NaN). */
 static void add_num(cJSON *o, const char *key, double v) {
     if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
@@ -95,7 +88,7 @@ static int write_matching_json(const nk_compare_result *r, int p, const char *di
     cJSON_AddItemToObject(o, "match_corr", num_array(u->match_corr, u->na));
     char name[64];
     snprintf(name, sizeof name, "matching_%02d.json", r->pair[p]);
-    int rc = write_json(dir, name, o);
+    int rc = nk_write_json_in(dir, name, o);
     cJSON_Delete(o);
     return rc;
 }

@@ -130,9 +130,7 @@ int nk_compare_topomaps(const char *naps_a, const char *naps_b, const nk_topo_co
         cJSON_AddNumberToObject(o, "mean_different", out->different);
         char name[64];
         snprintf(name, sizeof name, "topomap_%02d.json", c->layer);
-        char *text = cJSON_Print(o), *path = nk_path_join(dir, name);
-        rc = text && path ? nk_write_file(path, text, strlen(text)) : nk_fail(NK_ERR_NOMEM, "compare: out of memory");
-        free(text), free(path);
+        rc = nk_write_json_in(dir, name, o);
         cJSON_Delete(o);
     }
     nk_som_free(&som);

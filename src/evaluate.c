@@ -187,9 +187,7 @@ int nk_eval_write_json(const char *path, const nk_dataset *d, const nk_eval_item
         cJSON_AddItemToArray(utts, u);
     }
     cJSON_AddItemToObject(j, "per_utterance", utts);
-    char *s = cJSON_Print(j);
+    int rc = nk_write_json(path, j);
     cJSON_Delete(j);
-    int rc = s ? nk_write_file(path, s, strlen(s)) : nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
-    free(s);
     return rc;
 }

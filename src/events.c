@@ -17,6 +17,7 @@ void nk_events_free(nk_events *e) {
     if (!e) return;
     for (size_t i = 0; i < e->n; i++) {
         free(e->ev[i].utt), free(e->ev[i].label), free(e->ev[i].letter), free(e->ev[i].cls);
+        free(e->ev[i].arpabet);
     }
     for (size_t i = 0; i < e->n_skipped; i++) free(e->skipped[i]);
     free(e->ev);
@@ -36,9 +37,10 @@ int nk_events_add(nk_events *e, const nk_event *ev) {
     nk_event *d = &e->ev[e->n];
     *d = *ev;
     d->utt = strdup(ev->utt), d->label = strdup(ev->label);
-    d->letter = dup_or_null(ev->letter), d->cls = dup_or_null(ev->cls);
-    if (!d->utt || !d->label || (ev->letter && !d->letter) || (ev->cls && !d->cls)) {
-        free(d->utt), free(d->label), free(d->letter), free(d->cls);
+    d->letter = dup_or_null(ev->letter), d->cls = dup_or_null(ev->cls), d->arpabet = dup_or_null(ev->arpabet);
+    if (!d->utt || !d->label || (ev->letter && !d->letter) || (ev->cls && !d->cls) ||
+        (ev->arpabet && !d->arpabet)) {
+        free(d->utt), free(d->label), free(d->letter), free(d->cls), free(d->arpabet);
         return nk_fail(NK_ERR_NOMEM, "events: out of memory");
     }
     e->n++;
@@ -107,8 +109,10 @@ static const char *parse_line(const cJSON *o, nk_event *ev, char *buf, size_t bu
     if (why) return snprintf(buf, bufsz, "\"letter\" is %s", why), buf;
     const char *cls = string_member(o, "class", 0, &why);
     if (why) return snprintf(buf, bufsz, "\"class\" is %s", why), buf;
+    const char *arpabet = string_member(o, "phone_arpabet", 0, &why);
+    if (why) return snprintf(buf, bufsz, "\"phone_arpabet\" is %s", why), buf;
     *ev = (nk_event){(char *)vals[0], (nk_event_tier)tier, (char *)vals[2], num[0], num[1], num[2], num[3],
-                     (char *)letter, (char *)cls};
+                     (char *)letter, (char *)cls, (char *)arpabet};
     return NULL;
 }
 
@@ -151,30 +155,34 @@ int nk_events_read(const char *path, nk_events *out) {
     return rc;
 }
 
+/* Three decimals: times to the millisecond, as the format shows them. */
+static double round3(double x) { return (double)(long long)(x * 1000 + 0.5) / 1000; }
+
+int nk_event_write_line(FILE *fp, const nk_event *v) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return nk_fail(NK_ERR_NOMEM, "%s: out of memory writing events", v->utt);
+    cJSON_AddStringToObject(o, "utt", v->utt);
+    cJSON_AddStringToObject(o, "tier", nk_event_tier_names[v->tier]);
+    cJSON_AddStringToObject(o, "label", v->label);
+    cJSON_AddNumberToObject(o, "start", round3(v->start));
+    cJSON_AddNumberToObject(o, "end", round3(v->end));
+    cJSON_AddNumberToObject(o, "peak", round3(v->peak));
+    cJSON_AddNumberToObject(o, "confidence", round3(v->confidence));
+    if (v->letter) cJSON_AddStringToObject(o, "letter", v->letter);
+    if (v->cls) cJSON_AddStringToObject(o, "class", v->cls);
+    if (v->arpabet) cJSON_AddStringToObject(o, "phone_arpabet", v->arpabet);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    int bad = !s || fprintf(fp, "%s\n", s) < 0;
+    free(s);
+    return bad ? nk_fail(NK_ERR_IO, "%s: writing events failed", v->utt) : NK_OK;
+}
+
 int nk_events_write(const char *path, const nk_events *e) {
     nk_outfile f;
     int rc = nk_outfile_open(&f, path, 1);
-    for (size_t i = 0; !rc && i < e->n; i++) {
-        const nk_event *v = &e->ev[i];
-        cJSON *o = cJSON_CreateObject();
-        if (!o) {
-            rc = nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
-            break;
-        }
-        cJSON_AddStringToObject(o, "utt", v->utt);
-        cJSON_AddStringToObject(o, "tier", nk_event_tier_names[v->tier]);
-        cJSON_AddStringToObject(o, "label", v->label);
-        cJSON_AddNumberToObject(o, "start", v->start);
-        cJSON_AddNumberToObject(o, "end", v->end);
-        cJSON_AddNumberToObject(o, "peak", v->peak);
-        cJSON_AddNumberToObject(o, "confidence", v->confidence);
-        if (v->letter) cJSON_AddStringToObject(o, "letter", v->letter);
-        if (v->cls) cJSON_AddStringToObject(o, "class", v->cls);
-        char *s = cJSON_PrintUnformatted(o);
-        cJSON_Delete(o);
-        if (!s || fprintf(f.fp, "%s\n", s) < 0) rc = nk_fail(NK_ERR_IO, "%s: write failed", path);
-        free(s);
-    }
+    for (size_t i = 0; !rc && i < e->n; i++)
+        if ((rc = nk_event_write_line(f.fp, &e->ev[i])) != 0) rc = nk_fail(rc, "%s: %s", path, nk_last_error());
     if (!rc) return nk_outfile_commit(&f);
     nk_outfile_abort(&f);
     return rc;
@@ -195,7 +203,7 @@ int nk_events_from_alignment(const char *utt, const float *log_probs, int K, int
         if (skip && !strcmp(sym, skip)) continue;
         nk_event ev = {(char *)utt, NK_EVENT_LETTERS, (char *)sym, spans[u].start * frame_seconds,
                        spans[u].end * frame_seconds, spans[u].peak * frame_seconds, spans[u].confidence,
-                       (char *)sym, NULL};
+                       (char *)sym, NULL, NULL};
         rc = nk_events_add(out, &ev);
     }
     free(spans);

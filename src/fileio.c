@@ -2,6 +2,7 @@
 
 #include "napkit/error.h"
 
+#include <cJSON.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,28 @@ int nk_write_file(const char *path, const void *data, size_t size) {
         return nk_fail(NK_ERR_IO, "%s: cannot write: %s", path, strerror(e));
     }
     return nk_outfile_commit(&f);
+}
+
+int nk_write_json(const char *path, const struct cJSON *j) {
+    char *text = j ? cJSON_Print(j) : NULL;
+    if (!text) return nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
+    size_t len = strlen(text);
+    char *grown = realloc(text, len + 2);
+    if (!grown) {
+        free(text);
+        return nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
+    }
+    grown[len] = '\n';
+    int rc = nk_write_file(path, grown, len + 1);
+    free(grown);
+    return rc;
+}
+
+int nk_write_json_in(const char *dir, const char *name, const struct cJSON *j) {
+    char *path = nk_path_join(dir, name);
+    int rc = path ? nk_write_json(path, j) : nk_fail(NK_ERR_NOMEM, "%s: out of memory", dir);
+    free(path);
+    return rc;
 }
 
 int nk_read_file(const char *path, char **data, size_t *size) {

@@ -598,11 +598,8 @@ int nk_lp_model_save(const nk_lp_model *m, const char *path) {
     } else {
         cJSON_Delete(letters), cJSON_Delete(phones), cJSON_Delete(scores), cJSON_Delete(cohesion);
     }
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    int rc = ok ? nk_write_json(path, root) : nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
     cJSON_Delete(root);
-    if (!text) return nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
-    int rc = nk_write_file(path, text, strlen(text));
-    free(text);
     return rc;
 }
 

@@ -269,13 +269,6 @@ static cJSON *settings_json(const nk_report_config *c) {
     return s;
 }
 
-static int write_json(const rp_run *run, const cJSON *j, const char *name) {
-    char *text = cJSON_Print(j), *path = rp_path(run, "%s", name);
-    int rc = text && path ? nk_write_file(path, text, strlen(text)) : NOMEM;
-    free(text), free(path);
-    return rc;
-}
-
 int nk_report_run(const nk_report_config *c) {
     if (!c->out || c->n_models < 1 || c->n_models > 2 || c->threads < 1)
         return nk_fail(NK_ERR_ARG, "report: needs an output folder, one or two models and threads >= 1");
@@ -322,13 +315,13 @@ int nk_report_run(const nk_report_config *c) {
         cJSON_AddItemToObject(root, "figures", run.figures);
         run.figures = NULL;
         char *text = cJSON_Print(root), *page = rp_path(&run, "index.html");
-        rc = text && page ? write_json(&run, root, "report.json") : NOMEM;
+        rc = text && page ? nk_write_json_in(run.cfg->out, "report.json", root) : NOMEM;
         if (!rc) rc = nk_report_write_html(text, page);
         free(text), free(page);
     }
     stage_end(&run);
     cJSON_AddNumberToObject(run.timing, "total", round(100 * (now() - t0)) / 100);
-    if (!rc) rc = write_json(&run, run.timing, "timing.json");
+    if (!rc) rc = nk_write_json_in(run.cfg->out, "timing.json", run.timing);
     for (int k = 0; k < 2; k++) rp_model_free(&pm[k]);
     cJSON_Delete(root), cJSON_Delete(run.figures), cJSON_Delete(run.timing);
     return rc;

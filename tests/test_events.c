@@ -54,7 +54,9 @@ static void test_read_good_and_bad_lines(void) {
         CHECK(strstr(e.skipped[6], ":10: ") && strstr(e.skipped[6], "\"start\""));
         CHECK(strstr(e.skipped[7], ":11: ") && strstr(e.skipped[7], "\"letter\""));
     }
-    /* round trip */
+    /* round trip, with the phone fields an alignment writes */
+    nk_event extra = {"u9", NK_EVENT_PHONES, "ʃ", 0.412, 0.498, 0.45, 0.833, "s", "fricative", "SH"};
+    CHECK_OK(nk_events_add(&e, &extra));
     char *q = tmp_path("events2.jsonl");
     CHECK_OK(nk_events_write(q, &e));
     nk_events f;
@@ -65,6 +67,19 @@ static void test_read_good_and_bad_lines(void) {
         CHECK(f.ev[i].start == e.ev[i].start && f.ev[i].end == e.ev[i].end && f.ev[i].peak == e.ev[i].peak);
         CHECK((f.ev[i].letter == NULL) == (e.ev[i].letter == NULL));
     }
+    const nk_event *last = f.n ? &f.ev[f.n - 1] : NULL;
+    CHECK(last && last->arpabet && !strcmp(last->arpabet, "SH") && !strcmp(last->cls, "fricative"));
+    /* One line, times to the millisecond. */
+    char *line = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&line, &len);
+    nk_event fine = extra;
+    fine.start = 0.41249, fine.confidence = 0.83351;
+    CHECK_OK(nk_event_write_line(mem, &fine));
+    fclose(mem);
+    CHECK(line && strstr(line, "\"start\":0.412,") && strstr(line, "\"confidence\":0.834,") &&
+          strstr(line, "\"phone_arpabet\":\"SH\"") && line[len - 1] == '\n');
+    free(line);
     nk_events_free(&f);
     nk_events_free(&e);
     free(p), free(q);

@@ -13,6 +13,7 @@
 #define NAPKIT_EVENTS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef enum { NK_EVENT_PHONES, NK_EVENT_LETTERS, NK_EVENT_WORDS } nk_event_tier;
 extern const char *const nk_event_tier_names[]; /* "phones", "letters", "words", NULL */
@@ -25,6 +26,7 @@ typedef struct {
     double confidence;
     char *letter; /* NULL when absent */
     char *cls;    /* "class"; NULL when absent */
+    char *arpabet; /* "phone_arpabet"; NULL when absent */
 } nk_event;
 
 typedef struct {
@@ -39,6 +41,9 @@ typedef struct {
 int nk_events_read(const char *path, nk_events *out);
 /* Writes events atomically, one JSON object per line. */
 int nk_events_write(const char *path, const nk_events *e);
+/* Writes one event as its JSON line (times to the millisecond): the one
+ * format every events.jsonl writer uses. */
+int nk_event_write_line(FILE *fp, const nk_event *v);
 /* Appends a copy of ev (its strings are duplicated). */
 int nk_events_add(nk_events *e, const nk_event *ev);
 void nk_events_free(nk_events *e);

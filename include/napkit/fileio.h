@@ -25,6 +25,11 @@ void nk_outfile_abort(nk_outfile *f);
 
 /* Writes `size` bytes to `path` atomically. */
 int nk_write_file(const char *path, const void *data, size_t size);
+/* Writes a JSON document (cJSON), indented and ending in a newline, atomically;
+ * nk_write_json_in writes it as dir/name. */
+struct cJSON;
+int nk_write_json(const char *path, const struct cJSON *j);
+int nk_write_json_in(const char *dir, const char *name, const struct cJSON *j);
 /* Reads a whole file into a NUL-terminated malloc'd buffer. */
 int nk_read_file(const char *path, char **data, size_t *size);
 /* Creates a directory and its parents (mkdir -p). */

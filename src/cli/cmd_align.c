@@ -122,10 +122,8 @@ static int quality(const char *ref_dir, const char *out_dir, const nk_dataset *d
         if (s.n_matched) print_stats(nk_phone_class_names[c], &s);
     }
     cJSON_AddItemToObject(j, "per_class", per);
-    char *text = cJSON_Print(j), *path = nk_path_join(out_dir, "quality.json");
+    int rc = nk_write_json_in(out_dir, "quality.json", j);
     cJSON_Delete(j);
-    int rc = text && path ? nk_write_file(path, text, strlen(text)) : nk_fail(NK_ERR_NOMEM, "out of memory");
-    free(text), free(path);
     nk_align_quality_free(q);
     return rc ? cli_fail("align") : EXIT_OK;
 }

@@ -67,10 +67,8 @@ static int write_report(const char *dir, const char *method, const char *target,
     if (!strcmp(method, "ig")) cJSON_AddNumberToObject(j, "y_baseline", r->y_baseline);
     if (!strcmp(method, "ig") || !strncmp(method, "lrp", 3))
         cJSON_AddNumberToObject(j, "completeness_error", r->completeness);
-    char *text = cJSON_Print(j), *path = nk_path_join(dir, "attribution.json");
+    int rc = nk_write_json_in(dir, "attribution.json", j);
     cJSON_Delete(j);
-    int rc = text && path ? nk_write_file(path, text, strlen(text)) : nk_fail(NK_ERR_NOMEM, "out of memory");
-    free(text), free(path);
     return rc;
 }
 
