@@ -15,11 +15,13 @@ packages=(
 )
 # (OpenMPI: `mpirun -n N napkit naps`; NumPy: CLI tests read .npy outputs with it.)
 # Extra packages for a target, e.g. `install-deps.sh fixtures` for the fixture generators,
-# `install-deps.sh browser` for the page check of `napkit report`.
+# `install-deps.sh browser` for the page check of `napkit report`, `install-deps.sh text` for
+# scripts/make-sentences.py (the committed train-only sentence lists).
 for group in "$@"; do
   case "$group" in
     fixtures) packages+=(python3-scipy python3-sklearn python3-torch python3-torchaudio) ;;
     browser) packages+=(chromium) ;;
+    text) packages+=(fortunes fortunes-min fortunes-de wamerican wngerman) ;;
     *) echo "install-deps.sh: unknown package group '$group'" >&2; exit 2 ;;
   esac
 done

@@ -19,11 +19,11 @@ static const char *const subset_names[] = {"train", "dev", "test"};
 
 typedef struct {
     char *name, *lang;
-    char **sentence_files, **voices, **variants;
-    int n_files, n_voices, n_variants;
+    char **sentence_files, **train_files, **voices, **variants;
+    int n_files, n_train_files, n_voices, n_variants;
     int *rates, *pitches, n_rates, n_pitches;
     int range, n_speakers, dev_speakers, test_speakers, dev_sentences, test_sentences;
-    int train_copies, min_words, max_words, max_sentences, speaker_base, seed;
+    int train_copies, min_words, max_words, max_sentences, max_train_sentences, speaker_base, seed;
 } recipe;
 
 typedef struct {
@@ -42,6 +42,7 @@ static void recipe_free(recipe *r) {
     free(r->name);
     free(r->lang);
     free_strings(r->sentence_files, r->n_files);
+    free_strings(r->train_files, r->n_train_files);
     free_strings(r->voices, r->n_voices);
     free_strings(r->variants, r->n_variants);
     free(r->rates);
@@ -113,6 +114,9 @@ static int recipe_read(const char *path, recipe *r) {
     if (!rc) rc = get_string(path, j, "name", &r->name);
     if (!rc) rc = get_string(path, j, "lang", &r->lang);
     if (!rc) rc = get_array(path, j, "sentences", 1, 0, 0, (void **)&r->sentence_files, &r->n_files);
+    /* Optional: sentences for the train split only (dev and test come from "sentences"). */
+    if (!rc && cJSON_GetObjectItemCaseSensitive(j, "train_sentences"))
+        rc = get_array(path, j, "train_sentences", 1, 0, 0, (void **)&r->train_files, &r->n_train_files);
     if (!rc) rc = get_array(path, j, "voices", 1, 0, 0, (void **)&r->voices, &r->n_voices);
     if (!rc) rc = get_array(path, j, "variants", 1, 0, 0, (void **)&r->variants, &r->n_variants);
     if (!rc) rc = get_array(path, j, "rates", 0, 80, 450, (void **)&r->rates, &r->n_rates);
@@ -127,6 +131,7 @@ static int recipe_read(const char *path, recipe *r) {
     if (!rc) rc = get_int(path, j, "min_words", 1, 1, 1000, &r->min_words);
     if (!rc) rc = get_int(path, j, "max_words", 40, 1, 1000, &r->max_words);
     if (!rc) rc = get_int(path, j, "max_sentences", 0, 0, 10000000, &r->max_sentences);
+    if (!rc) rc = get_int(path, j, "max_train_sentences", 0, 0, 10000000, &r->max_train_sentences);
     if (!rc) rc = get_int(path, j, "speaker_base", 1000, 1, 100000000, &r->speaker_base);
     if (!rc) rc = get_int(path, j, "seed", 1, 0, 2000000000, &r->seed);
     cJSON_Delete(j);
@@ -143,9 +148,11 @@ static int recipe_read(const char *path, recipe *r) {
 }
 
 /* Reads, normalizes and deduplicates the sentence lists (paths relative to
- * the recipe's folder); what is left out goes to *skipped as text lines. */
+ * the recipe's folder): "sentences" first, then "train_sentences", so a
+ * train-only line that repeats a dev or test sentence is the one dropped.
+ * *n_main counts the first kind. What is left out goes to *skipped as text. */
 static int read_sentences(const char *recipe_path, const recipe *r, const nk_alphabet *a,
-                          char ***out, int *n, char **skipped, size_t *n_skipped) {
+                          char ***out, int *n, int *n_main, char **skipped, size_t *n_skipped) {
     char *dir = corpus_dirname(recipe_path), **norms = NULL;
     size_t cap = 0, scap = 0, slen = 0;
     int rc = dir ? NK_OK : nk_fail(NK_ERR_NOMEM, "out of memory");
@@ -153,9 +160,11 @@ static int read_sentences(const char *recipe_path, const recipe *r, const nk_alp
     *n = 0;
     *skipped = NULL;
     *n_skipped = 0;
-    for (int f = 0; f < r->n_files && !rc; f++) {
-        char *path = r->sentence_files[f][0] == '/' ? strdup(r->sentence_files[f])
-                                                     : nk_path_join(dir, r->sentence_files[f]);
+    *n_main = 0;
+    for (int f = 0; f < r->n_files + r->n_train_files && !rc; f++) {
+        const char *name = f < r->n_files ? r->sentence_files[f] : r->train_files[f - r->n_files];
+        if (f == r->n_files) *n_main = *n;
+        char *path = name[0] == '/' ? strdup(name) : nk_path_join(dir, name);
         char *data = NULL, *cursor, *line;
         rc = path ? nk_read_file(path, &data, NULL) : nk_fail(NK_ERR_NOMEM, "out of memory");
         cursor = data;
@@ -203,9 +212,10 @@ static int read_sentences(const char *recipe_path, const recipe *r, const nk_alp
     }
     free(dir);
     free_strings(norms, *n);
-    if (!rc && *n < r->dev_sentences + r->test_sentences + 1)
+    if (!r->n_train_files) *n_main = *n;
+    if (!rc && *n_main < r->dev_sentences + r->test_sentences + (*n > *n_main ? 0 : 1))
         rc = nk_fail(NK_ERR_FORMAT, "%s: %d usable sentences cannot fill %d dev, %d test and the train sentences",
-                     recipe_path, *n, r->dev_sentences, r->test_sentences);
+                     recipe_path, *n_main, r->dev_sentences, r->test_sentences);
     return rc;
 }
 
@@ -221,8 +231,11 @@ static int assign(speaker *s, char *text) {
 }
 
 /* Draws speakers from the voice/variant/rate/pitch product and gives each
- * subset's sentences to that subset's speakers, round robin. */
-static int plan(const recipe *r, char **sent, int n_sent, speaker *spk) {
+ * subset's sentences to that subset's speakers, round robin. Dev and test
+ * sentences come from the first n_main (the recipe's "sentences"); the train
+ * split gets the rest of them, then the train-only ones in a shuffled order,
+ * up to max_train_sentences. Returns the number of sentences used. */
+static int plan(const recipe *r, char **sent, int n_sent, int n_main, speaker *spk, int *n_used) {
     long combos = (long)r->n_voices * r->n_variants * r->n_rates * r->n_pitches;
     long *pick = malloc((size_t)combos * sizeof *pick);
     if (!pick) return nk_fail(NK_ERR_NOMEM, "out of memory planning the corpus");
@@ -242,18 +255,25 @@ static int plan(const recipe *r, char **sent, int n_sent, speaker *spk) {
                  r->variants[vi]);
     }
     free(pick);
-    corpus_shuffle(sent, (size_t)n_sent, sizeof *sent, (unsigned long long)r->seed + 1);
-    if (r->max_sentences && n_sent > r->max_sentences) n_sent = r->max_sentences;
+    corpus_shuffle(sent, (size_t)n_main, sizeof *sent, (unsigned long long)r->seed + 1);
+    corpus_shuffle(sent + n_main, (size_t)(n_sent - n_main), sizeof *sent, (unsigned long long)r->seed + 2);
     int n_dev = r->dev_sentences, n_test = r->test_sentences;
+    int main_train = (r->max_sentences && n_main > r->max_sentences ? r->max_sentences : n_main) - n_dev - n_test;
+    if (main_train < 0) main_train = 0;
+    int n_train = main_train + (n_sent - n_main);
+    if (r->max_train_sentences && n_train > r->max_train_sentences) n_train = r->max_train_sentences;
+    *n_used = n_dev + n_test + n_train;
     int n_train_spk = r->n_speakers - r->dev_speakers - r->test_speakers;
     speaker *dev = spk, *test = spk + r->dev_speakers, *train = test + r->test_speakers;
     int rc = NK_OK;
     for (int i = 0; i < n_dev && !rc; i++) rc = assign(&dev[i % r->dev_speakers], sent[i]);
     for (int i = 0; i < n_test && !rc; i++) rc = assign(&test[i % r->test_speakers], sent[n_dev + i]);
     /* Copy k of train sentence i goes to speaker i·copies + k: distinct speakers per sentence. */
-    for (int i = 0; i < n_sent - n_dev - n_test && !rc; i++)
+    for (int i = 0; i < n_train && !rc; i++) {
+        char *text = i < main_train ? sent[n_dev + n_test + i] : sent[n_main + i - main_train];
         for (int k = 0; k < r->train_copies && !rc; k++)
-            rc = assign(&train[((long)i * r->train_copies + k) % n_train_spk], sent[n_dev + n_test + i]);
+            rc = assign(&train[((long)i * r->train_copies + k) % n_train_spk], text);
+    }
     return rc;
 }
 
@@ -338,13 +358,14 @@ int nk_synth_corpus(const char *recipe_path, const char *out_dir, int shard, int
     if (rc) return rc;
     nk_alphabet *a = NULL;
     char **sent = NULL, *skipped = NULL, *root = NULL, *path = NULL;
-    int n_sent = 0;
+    int n_sent = 0, n_main = 0, n_used = 0;
     speaker *spk = calloc((size_t)r.n_speakers, sizeof *spk);
     nk_synth *syn = NULL;
     if (!spk) rc = nk_fail(NK_ERR_NOMEM, "out of memory");
     if (!rc) rc = nk_alphabet_builtin(r.lang, &a);
-    if (!rc) rc = read_sentences(recipe_path, &r, a, &sent, &n_sent, &skipped, &stats->sentences_skipped);
-    if (!rc) rc = plan(&r, sent, n_sent, spk);
+    if (!rc) rc = read_sentences(recipe_path, &r, a, &sent, &n_sent, &n_main, &skipped,
+                                  &stats->sentences_skipped);
+    if (!rc) rc = plan(&r, sent, n_sent, n_main, spk, &n_used);
     if (!rc && !(root = nk_path_join(out_dir, r.name))) rc = nk_fail(NK_ERR_NOMEM, "out of memory");
     if (!rc) rc = nk_mkdirs(root);
     /* The shared files are the same from every shard: shard 0 writes them. */
@@ -356,7 +377,7 @@ int nk_synth_corpus(const char *recipe_path, const char *out_dir, int shard, int
     size_t total = 0, done = 0;
     for (int i = 0; i < r.n_speakers; i++)
         if (i % n_shards == shard) total += (size_t)spk[i].n_text;
-    stats->sentences = (size_t)(r.max_sentences && n_sent > r.max_sentences ? r.max_sentences : n_sent);
+    stats->sentences = (size_t)n_used;
     stats->speakers = (size_t)r.n_speakers;
     if (!rc) rc = nk_synth_new(&syn);
     /* A misspelt voice fails now, not after an hour of audio. */

@@ -195,6 +195,54 @@ static void test_corpus_recipe(void) {
     CHECK_OK(nk_synth_new(&syn));
 }
 
+/* Train-only sentences ("train_sentences") reach the train split only, after
+ * the main ones and up to max_train_sentences; one that repeats a main
+ * sentence is dropped, so it cannot leak into dev or test. */
+static void test_train_only_sentences(void) {
+    char dir[512], recipe[600], file[700], out[700], root[800];
+    snprintf(dir, sizeof dir, "%s/synth-extra", check_tmpdir());
+    CHECK_OK(nk_mkdirs(dir));
+    const char *main_text = "one two three.\nfour five six.\nseven eight nine.\nten eleven.\ntwelve thirteen.\n";
+    const char *extra_text = "red green blue.\nFour five six!\nblack white.\nyellow pink.\ngrey brown.\n";
+    snprintf(file, sizeof file, "%s/main.txt", dir);
+    CHECK_OK(nk_write_file(file, main_text, strlen(main_text)));
+    snprintf(file, sizeof file, "%s/extra.txt", dir);
+    CHECK_OK(nk_write_file(file, extra_text, strlen(extra_text)));
+    snprintf(recipe, sizeof recipe, "%s/extra.json", dir);
+    const char *json = "{\"name\": \"extra\", \"lang\": \"en\", \"sentences\": [\"main.txt\"],"
+                       " \"train_sentences\": [\"extra.txt\"], \"max_train_sentences\": 5,"
+                       " \"voices\": [\"en-us\"], \"variants\": [\"\", \"f2\"], \"rates\": [160, 190],"
+                       " \"pitches\": [50], \"speakers\": 3, \"dev_speakers\": 1, \"test_speakers\": 1,"
+                       " \"dev_sentences\": 1, \"test_sentences\": 1, \"speaker_base\": 700}";
+    CHECK_OK(nk_write_file(recipe, json, strlen(json)));
+    snprintf(out, sizeof out, "%s/out", dir);
+    nk_synth_corpus_stats st;
+    nk_synth_free(syn); // one engine per process: nk_synth_corpus makes its own
+    syn = NULL;
+    CHECK_OK(nk_synth_corpus(recipe, out, 0, 1, NULL, NULL, &st));
+    CHECK_OK(nk_synth_new(&syn));
+    /* 5 main + 4 distinct extras; 1 dev + 1 test + 3 main train + 2 extras. */
+    CHECK(st.sentences == 7 && st.sentences_skipped == 1 && st.utterances == 7);
+    nk_corpus_options o;
+    nk_corpus_options_default(&o, en);
+    nk_corpus *c = NULL;
+    snprintf(root, sizeof root, "%s/extra", out);
+    CHECK_OK(nk_corpus_open(root, &o, &c));
+    int main_in_train = 0, extra_in_train = 0;
+    for (size_t i = 0; c && i < nk_corpus_size(c); i++) {
+        const nk_utterance *u = nk_corpus_get(c, i);
+        int is_extra = strstr("red green blue|black white|yellow pink|grey brown", u->text) != NULL;
+        if (strstr(u->audio, "/train/")) {
+            main_in_train += !is_extra;
+            extra_in_train += is_extra;
+        } else {
+            CHECK(!is_extra); // dev and test come from the main list only
+        }
+    }
+    CHECK(c && nk_corpus_size(c) == 7 && main_in_train == 3 && extra_in_train == 2);
+    nk_corpus_free(c);
+}
+
 int main(void) {
     if (nk_alphabet_builtin("en", &en) || nk_alphabet_builtin("de", &de) || nk_synth_new(&syn)) {
         fprintf(stderr, "%s\n", nk_last_error());
@@ -204,6 +252,7 @@ int main(void) {
     RUN(test_determinism);
     RUN(test_bad_input);
     RUN(test_corpus_recipe);
+    RUN(test_train_only_sentences);
     nk_synth_free(syn);
     nk_alphabet_free(en);
     nk_alphabet_free(de);
