@@ -13,10 +13,8 @@ napkit=${1:-build/napkit}
 out=${DEMO_OUT:-build/demo}
 en=${DEMO_MODEL_EN:-models/en.safetensors}
 de=${DEMO_MODEL_DE:-models/de.safetensors}
-# The shipped models' onset delays (seconds), measured on their training
-# speakers (models/en.md, models/de.md); retrained models have their own.
-delay_en=${DEMO_DELAY_EN:-0.121}
-delay_de=${DEMO_DELAY_DE:-0.039}
+# Onset delays: each model's own, stored in its file (napkit model set-delay;
+# models/en.md, models/de.md); DEMO_DELAY_EN / DEMO_DELAY_DE (seconds) override.
 cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
 start=$(date +%s)
@@ -39,8 +37,9 @@ else "$napkit" lexicon --language de --train-text corpora/text/de.txt Haus; fi
 step "napkit report: English and German models on their mini corpora"
 mkdir -p "$out"
 rm -rf "$out/report"
-"$napkit" report --model "$en" --name en --language en --delay "$delay_en" corpora/out/mini-en \
-    --model-b "$de" --name-b de --language-b de --delay-b "$delay_de" --corpus-b corpora/out/mini-de \
+"$napkit" report --model "$en" --name en --language en ${DEMO_DELAY_EN:+--delay "$DEMO_DELAY_EN"} \
+    corpora/out/mini-en --model-b "$de" --name-b de --language-b de \
+    ${DEMO_DELAY_DE:+--delay-b "$DEMO_DELAY_DE"} --corpus-b corpora/out/mini-de \
     --threads 2 -o "$out/report"   # stderr stays the terminal: progress lines
 
 step "done in $(( $(date +%s) - start )) s (after the build)"

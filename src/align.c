@@ -27,6 +27,11 @@ int nk_align_config_init(nk_align_config *c, const nk_arch *arch) {
     return NK_OK;
 }
 
+double nk_align_model_delay(const nk_model *m, int midway) {
+    double d = nk_model_onset_delay(m);
+    return midway || isnan(d) ? 0 : d;
+}
+
 void nk_align_result_free(nk_align_result *r) {
     if (!r) return;
     for (int t = 0; t < NK_ALIGN_N_TIERS; t++) free(r->ev[t]);

@@ -13,6 +13,7 @@ struct nk_model {
     size_t *offset;   /* (L) start of layer l's weight; its bias follows */
     float *params;
     float *grads;
+    double onset_delay; /* seconds; NAN: not measured for these weights */
 };
 
 int nk_model_new(const nk_arch *arch, nk_model **out) {
@@ -24,6 +25,7 @@ int nk_model_new(const nk_arch *arch, nk_model **out) {
         free(m);
         return rc;
     }
+    m->onset_delay = NAN; /* fresh weights have no measured delay */
     m->n_params = nk_arch_param_count(arch);
     m->offset = malloc(arch->n_layers * sizeof *m->offset);
     m->params = calloc(m->n_params, sizeof *m->params);
@@ -57,6 +59,8 @@ size_t nk_model_param_count(const nk_model *m) { return m->n_params; }
 float *nk_model_params(nk_model *m) { return m->params; }
 float *nk_model_grads(nk_model *m) { return m->grads; }
 size_t nk_model_layer_offset(const nk_model *m, int l) { return m->offset[l]; }
+double nk_model_onset_delay(const nk_model *m) { return m->onset_delay; }
+void nk_model_set_onset_delay(nk_model *m, double seconds) { m->onset_delay = seconds; }
 
 /* splitmix64: a tiny, well-mixed generator whose output depends only on the
  * seed and the position, so initialization is reproducible anywhere. */

@@ -4,11 +4,15 @@
 #include "napkit/error.h"
 #include "napkit/safetensors.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ARCH_KEY "napkit.arch"
+#define DELAY_KEY "napkit.onset_delay"
+/* Seconds: as `napkit align --delay` allows; anything beyond is a broken file. */
+#define MAX_DELAY 10.0
 
 /* Copies every layer's weight and bias from st, names[2l] and names[2l+1]. */
 static int read_layers(nk_model *m, const nk_safetensors *st, const char *path,
@@ -135,12 +139,37 @@ static int model_from(const nk_arch *arch, const nk_safetensors *st, const char 
     return rc;
 }
 
+/* The onset delay as metadata text: the shortest decimal that reads back as
+ * the same double, so a stored 0.121 stays "0.121". */
+static void format_delay(double seconds, char buf[32]) {
+    for (int digits = 6; digits <= 17; digits++) {
+        snprintf(buf, 32, "%.*g", digits, seconds);
+        if (strtod(buf, NULL) == seconds) return;
+    }
+}
+
+/* The stored onset delay, NAN when the file has none. */
+static int read_delay(const nk_safetensors *st, const char *path, double *seconds) {
+    const char *text = nk_st_metadata(st, DELAY_KEY);
+    *seconds = NAN;
+    if (!text) return NK_OK;
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !(fabs(v) <= MAX_DELAY))
+        return nk_fail(NK_ERR_FORMAT, "%s: __metadata__ \"" DELAY_KEY "\" is \"%.40s\", not an onset "
+                                      "delay in seconds within ±%g", path, text, MAX_DELAY);
+    *seconds = v;
+    return NK_OK;
+}
+
 /* Reads a model from an open file; the file may hold extra tensors only when
  * the caller asked for them (training checkpoints). */
 static int model_from_file(const nk_safetensors *st, const char *path, nk_model **out) {
     const char *json = nk_st_metadata(st, ARCH_KEY);
     nk_arch arch;
-    int rc;
+    double delay;
+    int rc = read_delay(st, path, &delay);
+    if (rc) return rc;
     if (!json) rc = nk_fail(NK_ERR_FORMAT, "%s: no \"" ARCH_KEY "\" in __metadata__: not a napkit "
                                            "model (import weights with 'napkit model import')", path);
     else rc = nk_arch_parse(json, path, &arch);
@@ -148,6 +177,7 @@ static int model_from_file(const nk_safetensors *st, const char *path, nk_model 
         rc = model_from(&arch, st, path, 0, out);
         nk_arch_free(&arch);
     }
+    if (!rc) nk_model_set_onset_delay(*out, delay);
     return rc;
 }
 
@@ -208,9 +238,9 @@ int nk_model_save_extra(const nk_model *m, const char *path, const nk_st_entry *
     int L = a->n_layers;
     char **names = napkit_names(L);
     nk_st_entry *e = calloc(2 * L + n_extra, sizeof *e);
-    const char **all_meta = calloc(2 * (n_meta + 2), sizeof *all_meta);
-    char *json = nk_arch_to_json(a);
-    int rc = NK_OK;
+    const char **all_meta = calloc(2 * (n_meta + 3), sizeof *all_meta);
+    char *json = nk_arch_to_json(a), delay[32];
+    int rc = NK_OK, n_own = 2;
     if (!names || !e || !all_meta || !json) {
         rc = nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
     } else {
@@ -227,12 +257,32 @@ int nk_model_save_extra(const nk_model *m, const char *path, const nk_st_entry *
         all_meta[1] = json;
         all_meta[2] = "format";
         all_meta[3] = "pt";
-        for (int i = 0; i < 2 * n_meta; i++) all_meta[4 + i] = meta[i];
-        rc = nk_st_write(path, e, 2 * L + n_extra, all_meta, n_meta + 2);
+        if (!isnan(nk_model_onset_delay(m))) {
+            format_delay(nk_model_onset_delay(m), delay);
+            all_meta[2 * n_own] = DELAY_KEY;
+            all_meta[2 * n_own++ + 1] = delay;
+        }
+        for (int i = 0; i < 2 * n_meta; i++) all_meta[2 * n_own + i] = meta[i];
+        rc = nk_st_write(path, e, 2 * L + n_extra, all_meta, n_meta + n_own);
     }
     free(json);
     free(all_meta);
     free(e);
     free_names(names, 2 * L);
     return rc;
+}
+
+int nk_model_file_set_onset_delay(const char *path, double seconds) {
+    if (!isnan(seconds) && !(fabs(seconds) <= MAX_DELAY))
+        return nk_fail(NK_ERR_ARG, "%s: onset delay %g s is outside ±%g s", path, seconds, MAX_DELAY);
+    /* Only a file that loads as a model gets a delay (a checkpoint does too). */
+    nk_model *m;
+    nk_safetensors *st;
+    int rc = nk_model_load_extra(path, &m, &st);
+    if (rc) return rc;
+    nk_st_close(st);
+    nk_model_free(m);
+    char text[32];
+    if (!isnan(seconds)) format_delay(seconds, text);
+    return nk_st_set_metadata(path, DELAY_KEY, isnan(seconds) ? NULL : text);
 }

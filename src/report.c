@@ -26,6 +26,7 @@ void nk_report_config_default(nk_report_config *c) {
     c->n_top_units = 2;
     c->top_k = 3;
     c->som_epochs = 300;
+    c->model[0].delay = c->model[1].delay = NAN; /* each model's stored one */
 }
 
 /* ---- helpers shared with report_model.c ---- */

@@ -146,11 +146,13 @@ static int align(rp_run *run, rp_model *pm) {
     nk_lp_model *lp = NULL;
     char *dir = rp_path(run, "%s/align", pm->name);
     int rc = dir ? nk_align_config_init(&ac, nk_model_arch(pm->m)) : NOMEM;
+    /* the report aligns at the spike boundary, where a stored delay applies */
+    const double delay = isnan(sp->delay) ? nk_align_model_delay(pm->m, 0) : sp->delay;
     if (!rc && !strcmp(sp->language, "en")) rc = nk_lexicon_load(sp->lexicon ? sp->lexicon : nk_lexicon_default_path(), &lex);
     if (!rc) rc = nk_lp_model_for(sp->language, nk_espeak_voice_for(sp->language), lex, sp->lp_model, NULL, &lp);
     if (!rc && !(pm->items = calloc(n + 1, sizeof *pm->items))) rc = NOMEM;
     if (!rc) {
-        ac.lexicon = lex, ac.lp = lp, ac.voice = nk_espeak_voice_for(sp->language), ac.delay = sp->delay;
+        ac.lexicon = lex, ac.lp = lp, ac.voice = nk_espeak_voice_for(sp->language), ac.delay = delay;
         rc = nk_align_dataset(pm->m, pm->d, &ac, run->cfg->min_confidence, run->cfg->threads, run->cfg->show_progress,
                               pm->items);
     }
@@ -165,7 +167,7 @@ static int align(rp_run *run, rp_model *pm) {
         cJSON_AddNumberToObject(al, "aligned", (double)ok);
         cJSON_AddNumberToObject(al, "utterances", (double)n);
         cJSON_AddItemToObject(al, "confidence", rp_number(conf / ok));
-        cJSON_AddNumberToObject(al, "delay_ms", 1000 * sp->delay);
+        cJSON_AddNumberToObject(al, "delay_ms", 1000 * delay);
         cJSON_AddStringToObject(al, "dir", dir + strlen(run->cfg->out) + 1);
         rc = onsets(pm, al);
     }

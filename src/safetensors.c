@@ -269,6 +269,25 @@ static size_t entry_count(const nk_st_entry *e) {
     return count;
 }
 
+/* Opens path for atomic writing and writes the 8-byte length and the header,
+ * padded with spaces so the data starts 8-byte aligned, as the reference
+ * writer does; the caller writes the data and commits. */
+static int open_with_header(nk_outfile *f, const char *path, const cJSON *header) {
+    char *json = cJSON_PrintUnformatted(header);
+    if (!json) return nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
+    size_t len = strlen(json), padded = (8 + len + 7) / 8 * 8 - 8;
+    unsigned char prefix[8];
+    for (int i = 0; i < 8; i++) prefix[i] = (unsigned char)((uint64_t)padded >> (8 * i));
+    int rc = nk_outfile_open(f, path, 1);
+    if (!rc) {
+        fwrite(prefix, 1, 8, f->fp);
+        fwrite(json, 1, len, f->fp);
+        for (size_t i = len; i < padded; i++) fputc(' ', f->fp);
+    }
+    free(json);
+    return rc;
+}
+
 int nk_st_write(const char *path, const nk_st_entry *tensors, int n, const char *const *meta,
                 int n_meta) {
     cJSON *h = cJSON_CreateObject();
@@ -288,25 +307,34 @@ int nk_st_write(const char *path, const nk_st_entry *tensors, int n, const char 
         offset += entry_count(e) * sizeof(float);
         cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)offset));
     }
-    char *json = cJSON_PrintUnformatted(h);
-    cJSON_Delete(h);
-    if (!json) return nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
-    /* Pad the header with spaces so the data starts 8-byte aligned, as the
-     * reference writer does. */
-    size_t len = strlen(json), padded = (8 + len + 7) / 8 * 8 - 8;
-    unsigned char prefix[8];
-    for (int i = 0; i < 8; i++) prefix[i] = (unsigned char)((uint64_t)padded >> (8 * i));
     nk_outfile f;
-    int rc = nk_outfile_open(&f, path, 1);
-    if (rc) {
-        free(json);
-        return rc;
-    }
-    fwrite(prefix, 1, 8, f.fp);
-    fwrite(json, 1, len, f.fp);
-    for (size_t i = len; i < padded; i++) fputc(' ', f.fp);
-    free(json);
+    int rc = open_with_header(&f, path, h);
+    cJSON_Delete(h);
+    if (rc) return rc;
     for (int i = 0; i < n; i++) /* empty tensors may have no data pointer */
         if (entry_count(&tensors[i])) fwrite(tensors[i].data, sizeof(float), entry_count(&tensors[i]), f.fp);
     return nk_outfile_commit(&f);
+}
+
+int nk_st_set_metadata(const char *path, const char *key, const char *value) {
+    nk_safetensors *st;
+    int rc = nk_st_open(path, &st);
+    if (rc) return rc;
+    cJSON *meta = st->metadata;
+    if (!meta && value) meta = cJSON_AddObjectToObject(st->header, "__metadata__");
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, key);
+    if (value && !cJSON_AddStringToObject(meta, key, value)) rc = nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
+    /* The tensors tile the data at the end of the file (checked on open), and
+     * their offsets count from the data's start, so the bytes carry over as
+     * they are behind the new header. */
+    size_t data_size = 0;
+    for (int i = 0; i < st->n; i++) data_size += st->tensors[i].nbytes;
+    nk_outfile f;
+    if (!rc) rc = open_with_header(&f, path, st->header);
+    if (!rc) {
+        fwrite(st->bytes + st->size - data_size, 1, data_size, f.fp);
+        rc = nk_outfile_commit(&f);
+    }
+    nk_st_close(st);
+    return rc;
 }

@@ -304,6 +304,9 @@ int nk_train(nk_model *m, const nk_dataset *train, const nk_dataset *dev,
     if (nk_dataset_dim(train) != nk_arch_input_dim(nk_model_arch(m)))
         return nk_fail(NK_ERR_ARG, "train: features have %d rows, the model wants %d", nk_dataset_dim(train),
                        nk_arch_input_dim(nk_model_arch(m)));
+    /* A measured onset delay belongs to the weights it was measured on; the
+     * trained weights (also from --init) must be measured anew. */
+    nk_model_set_onset_delay(m, NAN);
     size_t n = nk_model_param_count(m);
     adam_state s = {.m = calloc(n, sizeof(float)), .v = calloc(n, sizeof(float))};
     nk_workspace **ws = calloc((size_t)o->threads, sizeof *ws);

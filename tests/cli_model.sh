@@ -13,6 +13,37 @@ expect model-init 0 '' -- $napkit model init --arch models/arch/small.json --see
 expect model-info 0 'parameters: 2138909' -- $napkit model info $m
 expect model-info-arch 0 'receptive field: 194 input frames \(1940 ms\)' -- $napkit model info models/arch/wav2letter-mfcc.json
 expect model-info-missing 1 'nope\.safetensors' -- $napkit model info $tmp/nope.safetensors
+
+# the onset delay: none in a new model, stored in place, read back from a quality.json
+! $napkit model info $m | grep -q 'onset delay'
+check "a new model has no onset delay" $?
+expect set-delay 0 'onset delay 121 ms' -- $napkit model set-delay $m 0.121
+expect set-delay-info 0 'onset delay: 121 ms' -- $napkit model info $m
+printf '{"delay_ms": 100, "boundary": "spike", "all": {"median_error_ms": 18}}' > $tmp/q.json
+expect set-delay-from 0 'onset delay 118 ms' -- $napkit model set-delay $m --from $tmp/q.json
+expect set-delay-from-info 0 'onset delay: 118 ms' -- $napkit model info $m
+printf '{"delay_ms": 0, "boundary": "midway", "all": {"median_error_ms": 90}}' > $tmp/qm.json
+expect set-delay-midway 2 'measured with --boundary midway, not spike' -- $napkit model set-delay $m --from $tmp/qm.json
+printf '{"delay_ms": 100}' > $tmp/qx.json
+expect set-delay-not-quality 2 'qx\.json: not a quality\.json' -- $napkit model set-delay $m --from $tmp/qx.json
+expect set-delay-none 2 'one of SECONDS' -- $napkit model set-delay $m
+expect set-delay-two 2 'one of SECONDS' -- $napkit model set-delay $m 0.1 --clear
+expect set-delay-range 2 'SECONDS wants a number' -- $napkit model set-delay $m 11
+expect set-delay-missing 1 'nope\.safetensors' -- $napkit model set-delay $tmp/nope.safetensors 0.1
+expect set-delay-weights 1 'not a napkit model' -- \
+  $napkit model set-delay tests/fixtures/wav2letter/tiny_torchaudio.safetensors 0.1
+expect from-elsewhere 2 'for set-delay' -- $napkit model info --clear $m
+expect model-info-kept 0 'onset delay: 118 ms' -- $napkit model info $m
+# napkit train --init starts from the weights but not from their delay
+cp $sig $tmp/signal.wav
+printf 'signal.wav\thello world\n' > $tmp/one.tsv
+expect train-init 0 'wrote' -- $napkit --quiet train --arch models/arch/small.json --init $m --train $tmp/one.tsv \
+  --epochs 1 --threads 1 -o $tmp/trained.safetensors
+[ -f $tmp/trained.safetensors ] && ! $napkit model info $tmp/trained.safetensors | grep -q 'onset delay'
+check "train --init passes the onset delay on" $?
+expect set-delay-clear 0 'onset delay removed' -- $napkit model set-delay $m --clear
+! $napkit model info $m | grep -q 'onset delay'
+check "set-delay --clear leaves a delay" $?
 cat > $tmp/tiny.json <<'JSON'
 {"name": "tiny", "alphabet": ["_", " ", "a", "b"], "frontend": {"kind": "logmel", "n_mels": 3},
  "layers": [{"type": "conv1d", "in": 3, "out": 4, "kernel": 5, "padding": 2},

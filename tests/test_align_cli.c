@@ -3,7 +3,7 @@
  * (a nearest-centroid classifier over the log-mel frames of the tones and of
  * silence), pronunciations come from a tiny lexicon. Checks the outputs,
  * onsets against the truth, the quality report and its sign under --delay,
- * skipped utterances and exit codes. */
+ * a delay stored in the model, skipped utterances and exit codes. */
 #include "check.h"
 
 #include "napkit/napkit.h"
@@ -311,6 +311,78 @@ static void test_delay_and_arpabet(void) {
     free(text);
 }
 
+/* 1 when dir_a/name and dir_b/name hold the same bytes. */
+static int same_file(const char *dir_a, const char *dir_b, const char *name) {
+    char pa[600], pb[600], *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    snprintf(pa, sizeof pa, "%s/%s", dir_a, name);
+    snprintf(pb, sizeof pb, "%s/%s", dir_b, name);
+    int same = !nk_read_file(pa, &a, &na) && !nk_read_file(pb, &b, &nb) && na == nb && !memcmp(a, b, na);
+    if (!same) fprintf(stderr, "%s and %s differ\n", pa, pb);
+    free(a), free(b);
+    return same;
+}
+
+/* The outputs of two runs agree file by file; quality.json but for the model's name. */
+static int same_outputs(const char *dir_a, const char *dir_b) {
+    static const char *const files[] = {"events.jsonl", "words.ctm", "letters.ctm", "phones.ctm",
+                                        "alignment.json", "textgrids/1-1-0003.TextGrid"};
+    int same = 1;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) same &= same_file(dir_a, dir_b, files[i]);
+    cJSON *qa = check_read_json(dir_a, "quality.json"), *qb = check_read_json(dir_b, "quality.json");
+    cJSON_DeleteItemFromObject(qa, "model"), cJSON_DeleteItemFromObject(qb, "model");
+    same &= qa && qb && cJSON_Compare(qa, qb, 1);
+    cJSON_Delete(qa), cJSON_Delete(qb);
+    return same;
+}
+
+/* A delay stored in the model (napkit model set-delay) is what align subtracts
+ * by default, exactly as the same --delay; an explicit delay overrides it. */
+static void test_stored_delay(void) {
+    char stored[400], explicit[400], zero[400], plain[400], delayed[400], *bytes;
+    size_t size;
+    snprintf(delayed, sizeof delayed, "%s/delayed.safetensors", check_tmpdir());
+    CHECK_OK(nk_read_file(model, &bytes, &size));
+    CHECK_OK(nk_write_file(delayed, bytes, size));
+    free(bytes);
+    CHECK(napkit_run("model set-delay %s 0.1", delayed) == 0);
+    snprintf(stored, sizeof stored, "%s/stored", check_tmpdir());
+    snprintf(explicit, sizeof explicit, "%s/explicit", check_tmpdir());
+    snprintf(zero, sizeof zero, "%s/zero", check_tmpdir());
+    snprintf(plain, sizeof plain, "%s/out", check_tmpdir()); /* test_align_and_quality's run: no delay */
+    char opts[1500];
+    snprintf(opts, sizeof opts, "--lexicon %s --lp-model %s --reference %s", lexicon, lp_model, root);
+    CHECK(napkit_run("align --model %s %s -o %s %s", delayed, root, stored, opts) == 0);
+    CHECK(napkit_run("align --model %s %s -o %s %s --delay 0.1", model, root, explicit, opts) == 0);
+    CHECK(same_outputs(stored, explicit));
+    cJSON *q = check_read_json(stored, "quality.json");
+    CHECK(num(q, "delay_ms") == 100);
+    cJSON_Delete(q);
+    /* --delay overrides the stored one */
+    CHECK(napkit_run("align --model %s %s -o %s %s --delay 0", delayed, root, zero, opts) == 0);
+    CHECK(same_outputs(zero, plain));
+    /* set-delay --from a run that subtracted a delay stores delay + residual: the delay the
+     * first run measured, so aligning with it leaves no median error */
+    CHECK(napkit_run("model set-delay %s --from %s/late/quality.json", delayed, check_tmpdir()) == 0);
+    cJSON *late = check_read_json(check_tmpdir(), "late/quality.json"), *q0 = check_read_json(plain, "quality.json");
+    nk_model *m;
+    CHECK_OK(nk_model_load(delayed, &m));
+    CHECK_NEAR(1000 * nk_model_onset_delay(m), num(late, "delay_ms") + num(late, "all.median_error_ms"), 1e-9);
+    CHECK_NEAR(1000 * nk_model_onset_delay(m), num(q0, "all.median_error_ms"), 0.11);
+    nk_model_free(m);
+    cJSON_Delete(late), cJSON_Delete(q0);
+    CHECK(napkit_run("align --model %s %s -o %s %s", delayed, root, stored, opts) == 0);
+    q = check_read_json(stored, "quality.json");
+    CHECK(fabs(num(q, "all.median_error_ms")) <= 0.1 && num(q, "all.within_50ms") == 1);
+    cJSON_Delete(q);
+    /* the stored delay holds for the spike boundary: a midway run leaves it out and says so */
+    CHECK(napkit_run("align --model %s %s -o %s %s --boundary midway", delayed, root, zero, opts) == 0 &&
+          said("holds for --boundary spike"));
+    q = check_read_json(zero, "quality.json");
+    CHECK(num(q, "delay_ms") == 0);
+    cJSON_Delete(q);
+}
+
 static void test_errors(void) {
     char out[400], cache[400];
     snprintf(out, sizeof out, "%s/bad", check_tmpdir());
@@ -342,6 +414,7 @@ int main(void) {
     setup();
     RUN(test_align_and_quality);
     RUN(test_delay_and_arpabet);
+    RUN(test_stored_delay);
     RUN(test_errors);
     return check_summary();
 }

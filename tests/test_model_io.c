@@ -115,9 +115,135 @@ static void test_save_load(void) {
     nk_arch_free(&a);
 }
 
+/* The tiny architecture with zero weights, or the torchaudio fixture's. */
+static nk_model *tiny_model(int imported) {
+    nk_arch a;
+    nk_model *m = NULL;
+    CHECK_OK(nk_arch_parse(tiny_json, "tiny", &a));
+    CHECK_OK(imported ? nk_model_import(&a, TINY_TA, 1, &m) : nk_model_new(&a, &m));
+    nk_arch_free(&a);
+    CHECK(isnan(nk_model_onset_delay(m))); /* new and imported weights have no delay */
+    return m;
+}
+
+/* The tiny model with the given delay, saved to name. */
+static char *tiny_with_delay(const char *name, double delay) {
+    nk_model *m = tiny_model(1);
+    nk_model_set_onset_delay(m, delay);
+    char *path = nk_path_join(check_tmpdir(), name);
+    CHECK_OK(nk_model_save(m, path));
+    nk_model_free(m);
+    return path;
+}
+
+/* The delay's metadata text in a file, or NULL. malloc'd. */
+static char *delay_text(const char *path) {
+    nk_safetensors *st;
+    if (nk_st_open(path, &st)) return NULL;
+    const char *v = nk_st_metadata(st, "napkit.onset_delay");
+    char *copy = v ? strdup(v) : NULL;
+    nk_st_close(st);
+    return copy;
+}
+
+static void test_onset_delay_round_trip(void) {
+    nk_model *m = tiny_model(0), *back;
+    char *path = nk_path_join(check_tmpdir(), "no-delay.safetensors");
+    CHECK_OK(nk_model_save(m, path));
+    char *text = delay_text(path);
+    CHECK(text == NULL); /* nothing written when unknown */
+    CHECK_OK(nk_model_load(path, &back));
+    CHECK(isnan(nk_model_onset_delay(back)));
+    nk_model_free(back);
+    free(text), free(path), nk_model_free(m);
+
+    /* stored as the shortest exact decimal; load and load_extra both read it */
+    path = tiny_with_delay("delay.safetensors", 0.121);
+    text = delay_text(path);
+    CHECK(text && !strcmp(text, "0.121"));
+    CHECK_OK(nk_model_load(path, &back));
+    CHECK(nk_model_onset_delay(back) == 0.121);
+    nk_model_free(back);
+    nk_safetensors *st;
+    CHECK_OK(nk_model_load_extra(path, &back, &st));
+    CHECK(nk_model_onset_delay(back) == 0.121);
+    nk_st_close(st), nk_model_free(back);
+    free(text), free(path);
+    path = tiny_with_delay("odd-delay.safetensors", 1.0 / 3);
+    CHECK_OK(nk_model_load(path, &back));
+    CHECK(nk_model_onset_delay(back) == 1.0 / 3);
+    nk_model_free(back);
+    free(path);
+}
+
+static void test_onset_delay_malformed(void) {
+    nk_model *m = tiny_model(0), *back;
+    char *path = nk_path_join(check_tmpdir(), "bad-delay.safetensors");
+    static const char *const bad[] = {"121 ms", "", "nan", "inf", "11", "0.1x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *meta[2] = {"napkit.onset_delay", bad[i]};
+        CHECK_OK(nk_model_save_extra(m, path, NULL, 0, meta, 1));
+        back = NULL;
+        CHECK(nk_model_load(path, &back) == NK_ERR_FORMAT && back == NULL);
+        CHECK(strstr(nk_last_error(), path) && strstr(nk_last_error(), "napkit.onset_delay") &&
+              strstr(nk_last_error(), "not an onset delay in seconds"));
+        nk_safetensors *st = NULL;
+        CHECK(nk_model_load_extra(path, &back, &st) == NK_ERR_FORMAT && back == NULL && st == NULL);
+    }
+    const char *meta[2] = {"napkit.onset_delay", "-0.02"}; /* early spikes are odd but valid */
+    CHECK_OK(nk_model_save_extra(m, path, NULL, 0, meta, 1));
+    CHECK_OK(nk_model_load(path, &back));
+    CHECK(nk_model_onset_delay(back) == -0.02);
+    nk_model_free(back);
+    free(path);
+    nk_model_free(m);
+}
+
+/* Setting the delay in a file keeps everything else: other metadata, extra
+ * tensors (a checkpoint's), the weights. */
+static void test_onset_delay_in_file(void) {
+    nk_model *m = tiny_model(1), *back;
+    float extra_data[3] = {1, 2, 3};
+    nk_st_entry extra = {.name = "adam.m", .ndim = 1, .shape = {3}, .data = extra_data};
+    const char *meta[2] = {"napkit.training", "{\"epochs\": 3}"};
+    char *path = nk_path_join(check_tmpdir(), "kept.safetensors");
+    CHECK_OK(nk_model_save_extra(m, path, &extra, 1, meta, 1));
+    CHECK_OK(nk_model_file_set_onset_delay(path, 0.039));
+    nk_safetensors *st;
+    CHECK_OK(nk_model_load_extra(path, &back, &st));
+    CHECK(nk_model_onset_delay(back) == 0.039);
+    CHECK(!memcmp(nk_model_params(back), nk_model_params(m), nk_model_param_count(m) * 4));
+    CHECK(st && nk_st_metadata(st, "napkit.training") && !strcmp(nk_st_metadata(st, "napkit.training"), "{\"epochs\": 3}"));
+    float got[3] = {0};
+    long shape[1] = {3};
+    CHECK_OK(nk_st_read_f32(st, "adam.m", 1, shape, got));
+    CHECK(!memcmp(got, extra_data, sizeof got));
+    nk_st_close(st), nk_model_free(back);
+    /* NAN removes it */
+    CHECK_OK(nk_model_file_set_onset_delay(path, NAN));
+    char *text = delay_text(path);
+    CHECK(text == NULL);
+    CHECK_OK(nk_model_load_extra(path, &back, &st));
+    CHECK(isnan(nk_model_onset_delay(back)) && nk_st_metadata(st, "napkit.training"));
+    nk_st_close(st), nk_model_free(back);
+    /* only model files, only sane delays; the file stays as it was */
+    char *before, *after;
+    size_t n_before, n_after;
+    CHECK_OK(nk_read_file(TINY_TA, &before, &n_before));
+    CHECK(nk_model_file_set_onset_delay(TINY_TA, 0.1) == NK_ERR_FORMAT && strstr(nk_last_error(), "napkit.arch"));
+    CHECK_OK(nk_read_file(TINY_TA, &after, &n_after));
+    CHECK(n_before == n_after && !memcmp(before, after, n_after));
+    CHECK(nk_model_file_set_onset_delay(path, 12) == NK_ERR_ARG && strstr(nk_last_error(), path));
+    free(before), free(after), free(text), free(path);
+    nk_model_free(m);
+}
+
 int main(void) {
     RUN(test_import_torchaudio);
     RUN(test_import_names);
     RUN(test_save_load);
+    RUN(test_onset_delay_round_trip);
+    RUN(test_onset_delay_malformed);
+    RUN(test_onset_delay_in_file);
     return check_summary();
 }

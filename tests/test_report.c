@@ -148,6 +148,7 @@ static void make_inputs(void) {
         nk_model *m;
         CHECK_OK(nk_model_new(&arch, &m));
         nk_model_init(m, 3 + k);
+        nk_model_set_onset_delay(m, k ? 0.05 : 0.03); /* a's is used, b's overridden (small_config) */
         snprintf(k ? model_b : model_a, sizeof model_a, "%s/%s.safetensors", dir, k ? "b" : "a");
         CHECK_OK(nk_model_save(m, k ? model_b : model_a));
         nk_model_free(m);
@@ -164,7 +165,7 @@ static void small_config(nk_report_config *c, const char *out, int n_models) {
     c->min_confidence = 0, c->min_count = 1, c->window = 4, c->ig_steps = 4, c->som_epochs = 20, c->top_k = 2;
     for (int k = 0; k < n_models; k++)
         c->model[k] = (nk_report_model){k ? model_b : model_a, k ? "b" : "<a&>", "en", corpora, 1, lexicon, lp,
-                                        k ? 0.02 : 0};
+                                        k ? 0.02 : NAN};
 }
 
 static cJSON *read_json(const char *path) {
@@ -241,6 +242,8 @@ static void test_report_end_to_end(void) {
     CHECK_NEAR(json_num(ev, "cer"), nk_cer(&total), 1e-12);
     CHECK_NEAR(json_num(ev, "wer"), nk_wer(&total), 1e-12);
     CHECK(json_num(a, "utterances") == N_TEXTS);
+    /* a's delay is the one stored in its file; b's option overrides b's stored one */
+    CHECK_NEAR(json_num(cJSON_GetObjectItem(a, "align"), "delay_ms"), 30, 1e-9);
     CHECK_NEAR(json_num(cJSON_GetObjectItem(cJSON_GetArrayItem(models, 1), "align"), "delay_ms"), 20, 1e-9);
     nk_dataset_free(d);
     nk_corpus_free(corp);

@@ -18,6 +18,16 @@ static unsigned char *image(const char *header, size_t data_len, size_t *size) {
     return b;
 }
 
+/* The header's length, from a file's first 8 bytes. */
+static uint64_t header_len(const char *path) {
+    char *bytes;
+    uint64_t h = 0;
+    if (nk_read_file(path, &bytes, NULL)) return 0;
+    for (int i = 7; i >= 0; i--) h = h << 8 | (unsigned char)bytes[i];
+    free(bytes);
+    return h;
+}
+
 static void test_round_trip(void) {
     float a[6] = {1, -2, 3.5f, 0, 1e-30f, 7}, b[3] = {9, 8, 7};
     nk_st_entry e[3] = {{.name = "first", .ndim = 2, .shape = {2, 3}, .data = a},
@@ -48,11 +58,40 @@ static void test_round_trip(void) {
     char *bytes;
     size_t size;
     CHECK_OK(nk_read_file(path, &bytes, &size));
-    uint64_t h = 0;
-    for (int i = 7; i >= 0; i--) h = h << 8 | (unsigned char)bytes[i];
+    uint64_t h = header_len(path);
     CHECK((8 + h) % 8 == 0 && size == 8 + h + 9 * 4);
     free(bytes);
     free(path);
+}
+
+/* Setting one metadata value rewrites the header only: tensors of any dtype
+ * and the other keys carry over. */
+static void test_set_metadata(void) {
+    size_t size;
+    unsigned char *b = image("{\"h\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[0,6]},"
+                             "\"i\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[6,8]}}", 8, &size);
+    char *path = nk_path_join(check_tmpdir(), "meta.safetensors");
+    CHECK_OK(nk_write_file(path, b, size));
+    CHECK_OK(nk_st_set_metadata(path, "k", "v"));
+    CHECK_OK(nk_st_set_metadata(path, "other", "o"));
+    CHECK_OK(nk_st_set_metadata(path, "k", "w"));
+    nk_safetensors *st;
+    CHECK_OK(nk_st_open(path, &st));
+    CHECK(nk_st_metadata(st, "k") && !strcmp(nk_st_metadata(st, "k"), "w"));
+    CHECK(nk_st_metadata(st, "other") && !strcmp(nk_st_metadata(st, "other"), "o"));
+    const nk_st_tensor *h = nk_st_find(st, "h"), *u = nk_st_find(st, "i");
+    CHECK(h && h->nbytes == 6 && !memcmp(h->data, b + size - 8, 6));
+    CHECK(u && u->nbytes == 2 && !memcmp(u->data, b + size - 2, 2));
+    nk_st_close(st);
+    CHECK((8 + header_len(path)) % 8 == 0);
+    CHECK_OK(nk_st_set_metadata(path, "k", NULL));
+    CHECK_OK(nk_st_open(path, &st));
+    CHECK(nk_st_metadata(st, "k") == NULL && nk_st_metadata(st, "other") && nk_st_count(st) == 2);
+    nk_st_close(st);
+    free(path);
+    path = nk_path_join(check_tmpdir(), "absent.safetensors");
+    CHECK(nk_st_set_metadata(path, "k", "v") != 0 && strstr(nk_last_error(), path));
+    free(path), free(b);
 }
 
 /* Written by tests/fixtures/make_wav2letter.py's own writer, data in scrambled order. */
@@ -188,6 +227,7 @@ static void test_corruption(void) {
 int main(void) {
     RUN(test_round_trip);
     RUN(test_python_written);
+    RUN(test_set_metadata);
     RUN(test_malformed);
     RUN(test_corruption);
     return check_summary();

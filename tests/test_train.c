@@ -160,6 +160,24 @@ static void test_resume_equals_uninterrupted(void) {
     free(ck_b);
 }
 
+/* A delay measured on the starting weights does not hold for the trained
+ * ones (napkit train --init): training drops it, checkpoints never carry it. */
+static void test_training_drops_onset_delay(void) {
+    nk_train_options o;
+    toy_options(&o, 1);
+    char *ck = nk_path_join(check_tmpdir(), "delay.ckpt");
+    o.checkpoint = ck;
+    nk_model *m = fresh_model(), *back = NULL;
+    nk_model_set_onset_delay(m, 0.1);
+    CHECK_OK(nk_train(m, data, NULL, &o, NULL, NULL, NULL));
+    CHECK(isnan(nk_model_onset_delay(m)));
+    CHECK_OK(nk_model_load(ck, &back));
+    CHECK(back && isnan(nk_model_onset_delay(back)));
+    nk_model_free(back);
+    nk_model_free(m);
+    free(ck);
+}
+
 int main(void) {
     if (nk_arch_parse(ARCH, "toy arch", &arch)) {
         fprintf(stderr, "%s\n", nk_last_error());
@@ -170,6 +188,7 @@ int main(void) {
     RUN(test_loss_falls);
     RUN(test_threads_do_not_matter);
     RUN(test_resume_equals_uninterrupted);
+    RUN(test_training_drops_onset_delay);
     nk_dataset_free(data);
     nk_arch_free(&arch);
     return check_summary();

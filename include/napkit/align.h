@@ -40,7 +40,8 @@ typedef struct {
     int n_classes, blank;
     int separator;               /* class index of the word separator " " */
     double frame_seconds;        /* seconds per output frame */
-    double delay;                /* seconds subtracted from every time: the model's onset delay */
+    double delay;                /* seconds subtracted from every time: the model's onset delay
+                                    (nk_align_model_delay gives the stored one) */
     int midway;                  /* 1: a label starts midway between the previous label's last
                                     frame and its own first, not at its first frame */
     const nk_lexicon *lexicon;   /* pronunciations first looked up here; may be NULL */
@@ -53,6 +54,10 @@ typedef struct {
  * voice and lp model (the caller sets them). NK_ERR_ARG when the alphabet
  * has no " ". The config points into arch, which must outlive it. */
 int nk_align_config_init(nk_align_config *c, const nk_arch *arch);
+/* The delay to subtract when the caller names none: the model's stored onset
+ * delay (nk_model_onset_delay). It is measured with the spike boundary, so a
+ * midway alignment gets 0, as does a model without one. */
+double nk_align_model_delay(const nk_model *m, int midway);
 
 typedef struct {
     const char *label;  /* word (owned by the result), alphabet symbol, or IPA (static) */

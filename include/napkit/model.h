@@ -43,10 +43,18 @@ size_t nk_model_layer_offset(const nk_model *m, int l);
 /* PyTorch's Conv1d initialization: weights and biases U(−1/√fan_in, 1/√fan_in),
  * fan_in = in·kernel, from a seeded generator (same seed, same model). */
 void nk_model_init(nk_model *m, uint64_t seed);
+/* The CTC onset delay of these weights in seconds: how late the model's spikes
+ * come after the sounds (measured with `napkit align --reference`, spike
+ * boundary), which alignment subtracts by default. NAN when unknown, as for a
+ * new model; setting NAN removes it. Training clears it (nk_train). */
+double nk_model_onset_delay(const nk_model *m);
+void nk_model_set_onset_delay(nk_model *m, double seconds);
 
 /* Model files: one .safetensors with tensors layers.N.weight (out, in, kernel)
  * and layers.N.bias (out), F32, and the architecture JSON in __metadata__
- * under "napkit.arch". */
+ * under "napkit.arch"; the onset delay, when known, under
+ * "napkit.onset_delay" (seconds as decimal text). Loading fails, naming the
+ * file, when that value is not a number of seconds in [−10, 10]. */
 int nk_model_load(const char *path, nk_model **out);
 int nk_model_save(const nk_model *m, const char *path);
 /* The same file with extra F32 tensors and metadata pairs (meta[2i] = key,
@@ -58,6 +66,11 @@ int nk_model_save_extra(const nk_model *m, const char *path, const nk_st_entry *
  * contrast, rejects a file holding anything but the model, except a training
  * checkpoint, which loads as the model of its last epoch. */
 int nk_model_load_extra(const char *path, nk_model **out, nk_safetensors **st);
+/* Stores the onset delay in a model file (NAN removes it), rewriting the file
+ * atomically with every tensor and every other metadata value (the training
+ * recipe, a checkpoint's optimizer state) kept byte for byte. The file must
+ * load as a model. */
+int nk_model_file_set_onset_delay(const char *path, double seconds);
 /* Builds a model from an architecture and a weights file. With torchaudio set,
  * the weights carry torchaudio Wav2Letter names (acoustic_model.N.weight with
  * an optional "module." prefix; conv N, in order of N, is layer l) — otherwise

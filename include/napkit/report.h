@@ -38,7 +38,8 @@ typedef struct {
     int n_corpora;
     const char *lexicon;  /* CMUdict file for English; NULL: nk_lexicon_default_path() */
     const char *lp_model; /* letter↔phoneme model; NULL: the cache `napkit lexicon` fills */
-    double delay;         /* seconds: the model's onset delay, subtracted from aligned times (align.h) */
+    double delay;         /* seconds subtracted from aligned times (align.h); NAN (the default):
+                             the model's stored onset delay, 0 when it has none */
 } nk_report_model;
 
 /* Called at the start of every stage with a short description, e.g.

@@ -56,5 +56,9 @@ typedef struct {
  * key/value pairs, keys in meta[2i], values in meta[2i+1]) atomically. */
 int nk_st_write(const char *path, const nk_st_entry *tensors, int n, const char *const *meta,
                 int n_meta);
+/* Sets one __metadata__ value of an existing file (value NULL removes the
+ * key), atomically; every tensor (any dtype) and every other key stay as
+ * they were. */
+int nk_st_set_metadata(const char *path, const char *key, const char *value);
 
 #endif

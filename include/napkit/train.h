@@ -48,7 +48,8 @@ typedef int (*nk_epoch_callback)(const nk_epoch_report *r, void *ctx);
 
 /* Trains m in place on train (dev may be NULL). With resume set, m, the
  * optimizer and the epoch counter are restored from that checkpoint first
- * (its architecture must equal m's). Fails for an empty training set. */
+ * (its architecture must equal m's). Fails for an empty training set. Clears
+ * m's onset delay (nk_model_onset_delay): it held for the old weights only. */
 int nk_train(nk_model *m, const nk_dataset *train, const nk_dataset *dev,
              const nk_train_options *o, const char *resume, nk_epoch_callback cb, void *ctx);
 

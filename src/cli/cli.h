@@ -23,6 +23,12 @@ int cli_double(const char *cmd, const char *flag, const char *s, double lo, doub
 /* Picks a value from a NULL-terminated list of names; returns its index via *out. */
 int cli_choice(const char *cmd, const char *flag, const char *s, const char *const *names, int *out);
 
+/* The onset delay (seconds) a `napkit align --reference` run measured, from
+ * its quality.json: the delay it subtracted plus the median onset error it
+ * still saw. The run's boundary must be `midway`'s (a delay holds for one
+ * boundary only). Returns 0, or prints the error and returns the exit code. */
+int cli_delay_from(const char *cmd, const char *path, int midway, double *delay);
+
 /* Resets getopt so each subcommand parses its own argv from the start. */
 void cli_reset_getopt(void);
 

@@ -23,7 +23,9 @@ static const char usage[] =
     "  --phone-set SET      ipa or arpabet labels in TextGrids and CTMs (default ipa)\n"
     "  --min-confidence X   skip utterances whose path confidence (geometric mean posterior\n"
     "                       of the Viterbi path over all frames) is below X (default 0.25)\n"
-    "  --delay S            the model's onset delay, subtracted from every time (default 0)\n"
+    "  --delay S            the model's onset delay, subtracted from every time (default:\n"
+    "                       the delay stored in the model by 'napkit model set-delay', else 0;\n"
+    "                       a stored delay holds for --boundary spike only)\n"
     "  --delay-from FILE    the delay a --reference run measured: its quality.json\n"
     "                       (delay_ms + median error; estimate it on training speakers)\n"
     "  --boundary B         where a label starts: spike (its first Viterbi frame) or midway\n"
@@ -37,28 +39,6 @@ static const char usage[] =
     "letters.ctm, phones.ctm, DIR/events.jsonl and DIR/alignment.json (every utterance's\n"
     "status and confidence). Skipped utterances (too short for the transcript, low\n"
     "confidence, no pronunciation) are listed, never guessed. docs/alignment.md has more.\n";
-
-/* The delay a --reference run measured: what it subtracted plus the median
- * error it still saw. Its boundary must be this run's. */
-static int delay_from(const char *path, int midway, double *delay) {
-    char *text;
-    if (nk_read_file(path, &text, NULL)) return cli_fail("align");
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "delay_ms"),
-                *b = cJSON_GetObjectItemCaseSensitive(j, "boundary"),
-                *e = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "all"), "median_error_ms");
-    int rc = EXIT_OK;
-    if (!cJSON_IsNumber(d) || !cJSON_IsNumber(e) || !cJSON_IsString(b))
-        rc = cli_usage_error("align", "%s: not a quality.json with delay_ms, boundary and all.median_error_ms", path);
-    else if (strcmp(b->valuestring, midway ? "midway" : "spike"))
-        rc = cli_usage_error("align", "%s: measured with --boundary %s, not %s", path, b->valuestring,
-                             midway ? "midway" : "spike");
-    else
-        *delay = (d->valuedouble + e->valuedouble) / 1000;
-    cJSON_Delete(j);
-    return rc;
-}
 
 static void report_skipped(const nk_dataset *d, const nk_align_item *items) {
     size_t shown = 0, n = 0;
@@ -128,6 +108,16 @@ static int quality(const char *ref_dir, const char *out_dir, const nk_dataset *d
     return rc ? cli_fail("align") : EXIT_OK;
 }
 
+/* The delay when no option names one: the model's stored one, which was
+ * measured at the spike boundary and so is left out, with a note, for midway. */
+static double model_delay(const nk_model *m, int midway) {
+    double stored = nk_model_onset_delay(m);
+    if (midway && !isnan(stored))
+        fprintf(stderr, "napkit align: the model's onset delay (%.0f ms) holds for --boundary spike; "
+                        "not subtracted (give --delay or --delay-from for midway)\n", 1000 * stored);
+    return nk_align_model_delay(m, midway);
+}
+
 int cmd_align(int argc, char **argv) {
     enum { O_MODEL = 256, O_LANG, O_LEX, O_LP, O_PHONESET, O_MINCONF, O_DELAY, O_REF, O_THREADS, O_MAXDUR, O_MAXU, O_BOUNDARY, O_DELAYFROM };
     static const struct option opts[] = {
@@ -141,7 +131,7 @@ int cmd_align(int argc, char **argv) {
     const char *model_path = NULL, *out = NULL, *lang = "en", *lex_path = NULL, *lp_path = NULL, *ref = NULL,
                *delay_path = NULL;
     cli_data_options data = {.threads = 2};
-    double min_conf = NK_ALIGN_MIN_CONFIDENCE, delay = 0;
+    double min_conf = NK_ALIGN_MIN_CONFIDENCE, delay = NAN; /* NAN: the model's */
     int bad = 0, max_u = 0, arpabet = 0, midway = 0;
     for (int c; (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1 && !bad;) {
         switch (c) {
@@ -166,7 +156,7 @@ int cmd_align(int argc, char **argv) {
     if (bad) return bad;
     if (!model_path || !out || optind >= argc)
         return cli_usage_error("align", "needs --model, -o DIR and at least one CORPUS");
-    if (delay_path && (bad = delay_from(delay_path, midway, &delay))) return bad;
+    if (delay_path && (bad = cli_delay_from("align", delay_path, midway, &delay))) return bad;
     int english = !strcmp(lang, "en");
     if (lex_path && !english) return cli_usage_error("align", "--lexicon is for --language en only");
     data.max_utterances = (size_t)max_u;
@@ -185,6 +175,7 @@ int cmd_align(int argc, char **argv) {
     if (!rc && english && nk_lexicon_load(lex_path ? lex_path : nk_lexicon_default_path(), &lex))
         rc = cli_fail("align");
     if (!rc && nk_lp_model_for(lang, nk_espeak_voice_for(lang), lex, lp_path, NULL, &lp)) rc = cli_fail("align");
+    if (!rc && isnan(delay)) delay = model_delay(m, midway);
     if (!rc) {
         cfg.lexicon = lex, cfg.lp = lp, cfg.voice = nk_espeak_voice_for(lang), cfg.delay = delay;
         cfg.midway = midway;
@@ -202,8 +193,8 @@ int cmd_align(int argc, char **argv) {
         for (size_t i = 0; i < n; i++)
             if (items[i].status == NK_ALIGN_OK) ok++, conf += items[i].r.confidence, path += items[i].r.path_confidence;
         report_skipped(d, items);
-        printf("aligned %zu of %zu utterances, mean letter confidence %.3f, path confidence %.3f\n", ok, n,
-               ok ? conf / ok : NAN, ok ? path / ok : NAN);
+        printf("aligned %zu of %zu utterances, mean letter confidence %.3f, path confidence %.3f, "
+               "onset delay %.0f ms\n", ok, n, ok ? conf / ok : NAN, ok ? path / ok : NAN, 1000 * delay);
         if (ok == 0) {
             fprintf(stderr, "napkit align: no utterance could be aligned\n");
             rc = EXIT_USER_ERROR;
