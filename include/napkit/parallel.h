@@ -3,8 +3,10 @@
  *
  * nk_parallel_for runs work(ctx, worker, i) for i in [0, n) on
  * nk_parallel_workers(n, threads) workers, dynamically scheduled so long and
- * short items balance, with OpenBLAS at one thread meanwhile: each item's
- * arithmetic is then the same whatever the thread count. commit (may be NULL)
+ * short items balance. Each item's own OpenMP loops and OpenBLAS get the
+ * threads the workers leave (threads / workers, at least one): one thread in
+ * all for threads = 1, both cores for one item at threads = 2; each item's
+ * arithmetic is the same whatever the thread count. commit (may be NULL)
  * runs after each item, for i = 0, 1, 2, … in that order and one at a time,
  * on the worker that did i: the place to add a worker's results to shared
  * sums (bit-identical for any thread count), to record a failure, or to
