@@ -1,8 +1,11 @@
 /* Feature visualization: one Adam step of activation maximization against
- * finite differences of the regularized objective; the objective rising over a
- * run (with and without the smooth parameterization), seeded; Griffin–Lim and
- * the mel pseudo-inverse round trip through the front end; the top activating
- * inputs of a small corpus against a brute-force scan. */
+ * finite differences of the regularized objective, on X itself and through the
+ * normalized, bounded parameterization (pre-activation objectives at the first
+ * and a hidden layer); the objective rising over a run (with and without the
+ * smooth parameterization), seeded; the default run on a model with trained
+ * activation scales staying off the bound where the unnormalized one runs into
+ * it; Griffin–Lim and the mel pseudo-inverse round trip through the front end;
+ * the top activating inputs of a small corpus against a brute-force scan. */
 #include "check.h"
 #include "napkit/featvis.h"
 #include "napkit/napkit.h"
@@ -14,12 +17,16 @@ static nk_model *tiny(void) { // tests/fixtures/make_attrib.py
     return nk_model_load(TINY, &m) ? NULL : m;
 }
 
-/* J(X) = h(X) − λ₂·mean(X²) − λ_tv·mean of squared neighbour differences, directly. */
+/* J(X) = h(X) − λ₂·mean(X²) − λ_tv·mean of squared neighbour differences, directly;
+ * h is the channel's mean activation (CHANNEL) or the pre-activation at the
+ * middle frame (UNIT). */
 static double objective(const nk_model *m, nk_workspace *ws, const float *x, int F, int T, const nk_featvis_options *o) {
     if (nk_model_forward(m, ws, x, T)) return NAN;
     const int l = o->layer, Tl = nk_ws_frames(ws, l);
     double h = 0, l2 = 0, tv = 0;
-    for (int t = 0; t < Tl; t++) h += nk_ws_act(ws, l)[o->channel * Tl + t] / Tl;
+    if (o->objective == NK_FV_UNIT) h = nk_ws_preact(ws, l)[o->channel * Tl + Tl / 2];
+    else
+        for (int t = 0; t < Tl; t++) h += nk_ws_act(ws, l)[o->channel * Tl + t] / Tl;
     for (int f = 0; f < F; f++)
         for (int t = 0; t < T; t++) {
             double v = x[f * T + t];
@@ -39,7 +46,7 @@ static void test_first_step(void) {
     nk_featvis_options o;
     nk_featvis_options_default(&o);
     o.objective = NK_FV_CHANNEL, o.layer = 2, o.channel = 3, o.T = T, o.steps = 1, o.lr = 1e-3, o.blur_every = 0;
-    o.jitter_t = 0, o.clamp = 0, o.smooth = 0, o.init_std = 1, o.l2 = 0.5, o.tv = 0.3, o.seed = 9;
+    o.jitter_t = 0, o.normalize = 0, o.bound = 0, o.smooth = 0, o.init_std = 1, o.l2 = 0.5, o.tv = 0.3, o.seed = 9;
     float x0[8 * 24], x1[8 * 24];
     uint64_t state = 9;
     for (int i = 0; i < F * T; i++) x0[i] = (float)nk_attr_normal(&state);
@@ -67,6 +74,60 @@ static void test_first_step(void) {
     nk_model_free(m);
 }
 
+/* X(P) = b·tanh(Z/b), Z = P z-normalized over all cells: the parameterization
+ * without the DCT, directly. */
+static void normalized_bounded(const float *p, int n, double b, float *x) {
+    double mean = 0, var = 0;
+    for (int i = 0; i < n; i++) mean += p[i] / (double)n;
+    for (int i = 0; i < n; i++) var += (p[i] - mean) * (p[i] - mean) / n;
+    for (int i = 0; i < n; i++) x[i] = (float)(b * tanh((p[i] - mean) / sqrt(var) / b));
+}
+
+/* Through the normalization and the bound, Adam's first step moves the
+ * (renormalized) parameter P by lr·sign(∂J/∂P): the result must be X of
+ * P0 + lr·sign of the finite differences of J(X(P)). Pre-activation objectives
+ * at layer 0 (the layer's own conv backward alone) and layer 2. */
+static void test_first_step_normalized(void) {
+    nk_model *m = tiny();
+    nk_workspace *ws;
+    CHECK(m && !nk_workspace_new(m, &ws));
+    enum { F = 8, T = 24, N = F * T };
+    const double lr = 1e-3, b = 1.5; /* a bound the cells reach, so tanh' matters */
+    for (int layer = 0; layer <= 2; layer += 2) {
+        nk_featvis_options o;
+        nk_featvis_options_default(&o);
+        o.objective = NK_FV_UNIT, o.layer = layer, o.channel = 1, o.T = T, o.steps = 1, o.lr = lr;
+        o.blur_every = 0, o.jitter_t = 0, o.smooth = 0, o.bound = b, o.init_std = 0.3, o.l2 = 0.5, o.tv = 0.3,
+        o.seed = 4;
+        float p0[N], p1[N], x0[N], x1[N], want[N];
+        uint64_t state = 4;
+        for (int i = 0; i < N; i++) p0[i] = (float)(0.3 * nk_attr_normal(&state));
+        normalized_bounded(p0, N, 1e30, p0); /* the renormalized P: z-scores (tanh is the identity there) */
+        CHECK_OK(nk_featvis(m, &o, x1, NULL));
+        int checked = 0, off = 0;
+        for (int i = 0; i < N; i++) {
+            float keep = p0[i], h = 1e-3f;
+            p0[i] = keep + h;
+            normalized_bounded(p0, N, b, x0);
+            double up = objective(m, ws, x0, F, T, &o);
+            p0[i] = keep - h;
+            normalized_bounded(p0, N, b, x0);
+            double down = objective(m, ws, x0, F, T, &o);
+            p0[i] = keep;
+            double g = (up - down) / (2 * h);
+            p1[i] = keep + (float)(g > 0 ? lr : -lr);
+            checked += fabs(g) >= 1e-4; /* sign determined within rounding */
+        }
+        normalized_bounded(p1, N, b, want);
+        for (int i = 0; i < N; i++) off += fabsf(x1[i] - want[i]) > 0.2 * lr; /* a flipped sign moves a cell by ~2·lr */
+        printf("first step through the parameterization, layer %d: %d of %d cells signed, %d off\n", layer, checked,
+               N, off);
+        CHECK(checked > N / 2 && off <= N / 50);
+    }
+    nk_workspace_free(ws);
+    nk_model_free(m);
+}
+
 static void test_objective_rises(void) {
     nk_model *m = tiny();
     const int F = 8, T = 40;
@@ -75,21 +136,26 @@ static void test_objective_rises(void) {
         nk_featvis_options_default(&o);
         o.objective = NK_FV_CHANNEL, o.layer = 2, o.channel = 1, o.T = T, o.steps = 60, o.smooth = smooth;
         o.lr = 0.1, o.init_std = 1;
-        double trace[60], again[60];
+        double trace[61], again[61];
         float *x = malloc(sizeof(float) * F * T), *y = malloc(sizeof(float) * F * T);
         CHECK_OK(nk_featvis(m, &o, x, trace));
-        printf("featvis smooth=%d: h %.4g -> %.4g\n", smooth, trace[0], trace[59]);
-        CHECK(trace[59] > trace[0] + 0.3);
+        printf("featvis smooth=%d: h %.4g -> %.4g (result %.4g)\n", smooth, trace[0], trace[59], trace[60]);
+        CHECK(trace[60] > trace[0] + 0.3); /* the result; the jittered steps' h wanders */
         CHECK_OK(nk_featvis(m, &o, y, again));
         CHECK(!memcmp(x, y, sizeof(float) * F * T)); /* seeded */
-        for (int i = 0; i < F * T; i++) CHECK(fabsf(x[i]) <= 3);
+        for (int i = 0; i < F * T; i++) CHECK(fabsf(x[i]) < 3);
         const nk_fv_objective other[3] = {NK_FV_LAYER, NK_FV_UNIT, NK_FV_LOGIT};
         for (int k = 0; k < 3; k++) {
             o.objective = other[k], o.frame = k == 1 ? 10 : -1, o.channel = k == 2 ? 2 : 1;
             CHECK_OK(nk_featvis(m, &o, y, again));
-            printf("  %s: h %.4g -> %.4g\n", nk_fv_objective_names[other[k]], again[0], again[59]);
-            CHECK(again[59] > again[0]);
+            printf("  %s: h %.4g -> %.4g (result %.4g)\n", nk_fv_objective_names[other[k]], again[0], again[59],
+                   again[60]);
+            CHECK(again[60] > again[0]);
         }
+        o.objective = NK_FV_CHANNEL, o.channel = 1, o.normalize = 0, o.init_std = 0.1; /* X itself, unnormalized */
+        CHECK_OK(nk_featvis(m, &o, y, again));
+        printf("  unnormalized channel: h %.4g -> %.4g\n", again[0], again[60]);
+        CHECK(again[60] > again[0] + 0.3);
         free(x), free(y);
     }
     nk_featvis_options o;
@@ -101,6 +167,71 @@ static void test_objective_rises(void) {
     CHECK(nk_featvis(m, &o, x, NULL) == NK_ERR_ARG);
     o.channel = 0, o.lr = NAN;
     CHECK(nk_featvis(m, &o, x, NULL) == NK_ERR_ARG);
+    o.lr = 0.1, o.init_std = 0; /* a normalized start cannot be all zeros */
+    CHECK(nk_featvis(m, &o, x, NULL) == NK_ERR_ARG);
+    nk_model_free(m);
+}
+
+/* The small architecture with PyTorch's initialization ×√6 (as in test_attrib):
+ * activations keep their scale through the 11 layers, as in a trained model. */
+static nk_model *scaled_small(void) {
+    nk_arch a;
+    nk_model *m = NULL;
+    if (nk_arch_load("models/arch/small.json", &a)) return NULL;
+    int rc = nk_model_new(&a, &m);
+    nk_arch_free(&a);
+    if (rc) return NULL;
+    nk_model_init(m, 5);
+    for (int l = 0; l < nk_model_arch(m)->n_layers; l++) {
+        const nk_layer_spec *s = &nk_model_arch(m)->layers[l];
+        float *w = nk_model_params(m) + nk_model_layer_offset(m, l);
+        for (size_t i = 0; i < (size_t)s->out * s->in * s->kernel; i++) w[i] *= sqrtf(6);
+    }
+    return m;
+}
+
+/* Share of cells within 10% of the bound. */
+static double near_bound(const float *x, int n, double bound) {
+    int k = 0;
+    for (int i = 0; i < n; i++) k += fabsf(x[i]) > 0.9 * bound;
+    return (double)k / n;
+}
+
+/* The default run settles on a pattern: cells off the bound, X with an
+ * utterance's mean and spread, h risen. Unnormalized (the former default, with
+ * its L2 and TV weights), h grows with the contrast of X and the cells pile up
+ * at the bound — what this guards against. */
+static void test_default_off_bound(void) {
+    nk_model *m = scaled_small();
+    CHECK(m != NULL);
+    if (!m) return;
+    enum { F = 40, T = 100, STEPS = 120, N = F * T };
+    const struct { nk_fv_objective objective; int layer, channel; } runs[] = {
+        {NK_FV_UNIT, 1, 5}, {NK_FV_CHANNEL, 4, 7}, {NK_FV_LOGIT, -1, 7}};
+    float *x = malloc(sizeof(float) * N);
+    double trace[STEPS + 1], worst_raw = 0;
+    for (int r = 0; r < 3; r++) {
+        nk_featvis_options o;
+        nk_featvis_options_default(&o);
+        o.objective = runs[r].objective, o.layer = runs[r].layer, o.channel = runs[r].channel, o.T = T;
+        o.steps = STEPS;
+        CHECK_OK(nk_featvis(m, &o, x, trace));
+        double mean = 0, var = 0, near = near_bound(x, N, o.bound);
+        for (int i = 0; i < N; i++) mean += x[i] / (double)N;
+        for (int i = 0; i < N; i++) var += (x[i] - mean) * (x[i] - mean) / N;
+        o.normalize = 0, o.l2 = 1e-3, o.tv = 1e-2, o.blur_every = 10, o.lr = 0.05;
+        double h_raw[STEPS + 1];
+        CHECK_OK(nk_featvis(m, &o, x, h_raw));
+        const double near_raw = near_bound(x, N, o.bound);
+        printf("%s %d:%d: h %.3g -> %.3g, mean %.3f, std %.3f, %.2f%% near the bound (unnormalized: %.1f%%, h %.3g)\n",
+               nk_fv_objective_names[o.objective], runs[r].layer, runs[r].channel, trace[0], trace[STEPS], mean,
+               sqrt(var), 100 * near, 100 * near_raw, h_raw[STEPS]);
+        CHECK(near < 0.01 && fabs(mean) < 0.05 && sqrt(var) > 0.7 && sqrt(var) <= 1);
+        CHECK(trace[STEPS] > trace[0] + 1);
+        worst_raw = fmax(worst_raw, near_raw);
+    }
+    CHECK(worst_raw > 0.1); /* the bound check above can fail */
+    free(x);
     nk_model_free(m);
 }
 
@@ -262,7 +393,9 @@ static void test_top_activations(void) {
 
 int main(void) {
     RUN(test_first_step);
+    RUN(test_first_step_normalized);
     RUN(test_objective_rises);
+    RUN(test_default_off_bound);
     RUN(test_griffinlim);
     RUN(test_features_to_audio);
     RUN(test_top_activations);

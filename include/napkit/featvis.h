@@ -2,10 +2,11 @@
  *
  *  - Activation maximization in the model's input space (log-mel features):
  *    gradient ascent (Adam) on a unit, a channel, a whole layer (DeepDream) or
- *    a letter's logit, with L2 decay, a total-variation penalty, Gaussian blur,
- *    random time/frequency jitter, clamping, and optionally a smooth
- *    parameterization (the input is the inverse 2D DCT of frequency-scaled
- *    coefficients, which favours low spatial frequencies); seeded.
+ *    a letter's logit. The input is parameterized: the inverse 2D DCT of
+ *    frequency-scaled coefficients (favours low spatial frequencies), z-normalized
+ *    as the front end normalizes an utterance, and softly bounded by tanh.
+ *    Gaussian blur, random time/frequency jitter and optional L2 and
+ *    total-variation penalties regularize it; seeded.
  *  - Rendering features back to audio: undo the normalization, mel → linear
  *    power through the pseudo-inverse of the front end's mel filterbank,
  *    Griffin–Lim phase reconstruction.
@@ -20,10 +21,10 @@
 #include <stdint.h>
 
 typedef enum {
-    NK_FV_UNIT,    /* A^l[c, frame] */
+    NK_FV_UNIT,    /* z^l[c, frame], the pre-activation */
     NK_FV_CHANNEL, /* mean over t of A^l[c, t] */
     NK_FV_LAYER,   /* mean over c, t of A^l[c, t]² (DeepDream) */
-    NK_FV_LOGIT    /* logit c at `frame`, or its mean over frames when frame < 0 */
+    NK_FV_LOGIT    /* logit c at `frame`, or its mean over frames when frame < 0 (before any activation) */
 } nk_fv_objective;
 extern const char *const nk_fv_objective_names[]; /* "unit", "channel", "layer", "logit", NULL */
 
@@ -37,20 +38,23 @@ typedef struct {
     int blur_every;            /* blur X every n steps (0: never) with σ = blur_sigma cells */
     double blur_sigma;
     int jitter_t, jitter_f;    /* random roll of X by up to ± frames / bands before each step */
-    double clamp;              /* keep |X| ≤ clamp (≤ 0: no clamp) */
+    int normalize;             /* 1: X is z-normalized over all cells, as the front end's utterance normalization */
+    double bound;              /* X = bound·tanh(·/bound), a soft bound |X| < bound (≤ 0: none) */
     int smooth;                /* 1: optimize the frequency-scaled DCT coefficients of X */
     double init_std;           /* X starts as N(0, init_std²) */
     uint64_t seed;
 } nk_featvis_options;
 
-/* The methods note's audio recipe: 200 frames, 500 steps, Adam 0.05, L2 1e-3,
- * TV 1e-2, blur σ 1 every 10, jitter ±4 frames, clamp ±3, smooth, init 0.1, seed 1;
- * objective CHANNEL of the last layer's channel 0. */
+/* 200 frames, 500 steps, Adam 0.1, no L2 or TV penalty, blur σ 1 every 5 steps,
+ * jitter ±4 frames, normalized, bound 3, smooth, init 0.1, seed 1; objective
+ * CHANNEL of the last layer's channel 0 (docs/attribution.md says why). */
 void nk_featvis_options_default(nk_featvis_options *o);
 
 /* Maximizes the objective from a seeded start: x receives X (F, T). trace (steps
- * entries, may be NULL) receives the objective h before each step (without the
- * penalties). */
+ * + 1 entries, may be NULL) receives the objective h (without the penalties) of
+ * the jittered input of each step, and last that of the result, unjittered.
+ * h reads the pre-activation for UNIT and LOGIT, the activation for CHANNEL and
+ * LAYER (see src/featvis.c). */
 int nk_featvis(const nk_model *m, const nk_featvis_options *o, float *x, double *trace);
 
 /* Audio of features X (F, T) in the model's front end (log-mel only): with

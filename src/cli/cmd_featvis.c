@@ -5,6 +5,8 @@
 #include "napkit/featvis.h"
 #include "napkit/napkit.h"
 
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,19 +17,24 @@ static const char usage[] =
     "usage: napkit featvis maximize --model MODEL [options] -o DIR\n"
     "       napkit featvis top --model MODEL CORPUS... --units L:C[,L:C...] [-k K] [--context N] -o DIR\n"
     "maximize: gradient ascent (Adam) in log-mel space on\n"
-    "  --objective unit|channel|layer|logit   (channel)  unit: A[C, frame]; channel: mean over frames;\n"
-    "                      layer: mean of A² (DeepDream); logit: class C at --frame or over all frames\n"
+    "  --objective unit|channel|layer|logit   (channel)  unit: z[C, frame] (before the ReLU);\n"
+    "                      channel: mean of A[C, ·] over frames; layer: mean of A² (DeepDream);\n"
+    "                      logit: class C at --frame or over all frames\n"
     "  --layer L (last)  --channel C (0)  --frame T (middle for unit, all for logit)\n"
-    "  --frames N (200)  --steps N (500)  --lr X (0.05)  --l2 X (1e-3)  --tv X (1e-2)\n"
-    "  --blur-every N (10) --blur-sigma X (1)  --jitter T[xF] (4x0)  --clamp X (3; 0: off)\n"
+    "  --frames N (200)  --steps N (500)  --lr X (0.1)  --l2 X (0)  --tv X (0)\n"
+    "  --blur-every N (5) --blur-sigma X (1)  --jitter T[xF] (4x0)  --bound X (3: X = 3 tanh(./3); 0: none)\n"
+    "  --no-normalize (X is not z-normalized like an utterance: its contrast is free, and h with it)\n"
     "  --no-smooth (optimize X itself, not its frequency-scaled DCT)  --init X (0.1)  --seed N (1)\n"
     "  --level MEAN:STD  log-mel level restored for audio under utterance normalization (-2.3:3.6)\n"
     "  --gl-iters N      Griffin-Lim iterations (100)\n"
-    "  writes featvis.npy (F, T), trace.npy (the objective per step), featvis.{pdf,svg,png}, featvis.wav\n"
+    "  writes featvis.npy (F, T), trace.npy (the objective per step, then the result's), featvis.{pdf,svg,png},\n"
+    "  featvis.wav and featvis.json (h at the start and of the result; X's range, spread and share of cells\n"
+    "  within 10% of the bound)\n"
     "top: scans the corpus (one utterance in memory at a time) for each unit's K highest peaks (one per\n"
     "  utterance; K = 8) and writes unit_L_C/rank_NN.{wav,pdf,svg,png}: the audio the peak frame sees plus\n"
     "  --context frames (20) each side, its spectrogram with the unit's activation and the TextGrid tiers\n"
-    "  beside the audio; top.json lists the hits.\n";
+    "  beside the audio; top.json lists the hits. Several corpora are ranked each on its own, into\n"
+    "  unit_L_C/corpus_N/ (N from 0 in command-line order).\n";
 
 static int parse_pair(const char *flag, const char *s, char sep, double *a, double *b) {
     char buf[64], *end;
@@ -40,43 +47,95 @@ static int parse_pair(const char *flag, const char *s, char sep, double *a, doub
     return 0;
 }
 
+/* The layer the objective reads (logits for LOGIT, as nk_featvis does). */
+static int objective_layer(const nk_arch *a, const nk_featvis_options *o) {
+    return o->objective == NK_FV_LOGIT || o->layer < 0 ? a->n_layers - 1 : o->layer;
+}
+
+static int plot_result(const nk_arch *a, const nk_featvis_options *o, const float *x, double h, const char *dir,
+                       const char *settings) {
+    char title[160];
+    snprintf(title, sizeof title, "%s %d:%d of %s after %d steps (objective %.4g)", nk_fv_objective_names[o->objective],
+             objective_layer(a, o), o->channel, a->name, o->steps, h);
+    nk_matrix_axes ax;
+    nk_matrix_axes_default(&ax);
+    ax.origin_lower = 1, ax.dx = (double)a->frontend.hop / a->frontend.sample_rate, ax.clabel = "X";
+    nk_plot_style st;
+    nk_plot_style_default(&st);
+    st.title = title, st.settings = settings, st.cmap = "magma", st.xlabel = "time (s)", st.ylabel = "mel band";
+    char *path = nk_path_join(dir, "featvis");
+    int rc = path ? nk_plot_matrix(x, nk_arch_input_dim(a), o->T, &ax, &st, path) : NK_ERR_NOMEM;
+    free(path);
+    return rc;
+}
+
+/* featvis.json and one line on stdout: the objective at the start and of the
+ * result, and how X sits in its range — the share of cells within 10 % of the
+ * bound tells a pattern from a run into the bound. */
+static int summarize(const nk_arch *a, const nk_featvis_options *o, const float *x, const double *trace,
+                     const char *dir) {
+    const size_t N = (size_t)nk_arch_input_dim(a) * o->T;
+    double lo = x[0], hi = x[0], sum = 0, ss = 0, near = 0;
+    for (size_t i = 0; i < N; i++) {
+        lo = fmin(lo, x[i]), hi = fmax(hi, x[i]), sum += x[i];
+        near += o->bound > 0 && fabs(x[i]) > 0.9 * o->bound;
+    }
+    const double mean = sum / N;
+    for (size_t i = 0; i < N; i++) ss += (x[i] - mean) * (x[i] - mean);
+    const int layer = objective_layer(a, o);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "objective", nk_fv_objective_names[o->objective]);
+    cJSON_AddNumberToObject(j, "layer", layer);
+    cJSON_AddNumberToObject(j, "channel", o->channel);
+    cJSON_AddNumberToObject(j, "steps", o->steps);
+    cJSON_AddNumberToObject(j, "h_start", trace[0]);
+    cJSON_AddNumberToObject(j, "h_last_step", trace[o->steps - 1]);
+    cJSON_AddNumberToObject(j, "h_result", trace[o->steps]);
+    cJSON_AddNumberToObject(j, "x_min", lo);
+    cJSON_AddNumberToObject(j, "x_max", hi);
+    cJSON_AddNumberToObject(j, "x_mean", mean);
+    cJSON_AddNumberToObject(j, "x_std", sqrt(ss / N));
+    cJSON_AddNumberToObject(j, "bound", o->bound);
+    cJSON_AddNumberToObject(j, "near_bound", near / N);
+    int rc = nk_write_json_in(dir, "featvis.json", j);
+    cJSON_Delete(j);
+    if (!rc)
+        printf("%s %d:%d: h %.4g -> %.4g after %d steps; X in [%.2f, %.2f], std %.2f, %.2f%% of cells within 10%% of "
+               "the bound\n",
+               nk_fv_objective_names[o->objective], layer, o->channel, trace[0], trace[o->steps], o->steps, lo, hi,
+               sqrt(ss / N), 100 * near / N);
+    return rc;
+}
+
+static int write_audio(const nk_arch *a, const nk_featvis_options *o, const float *x, double mean, double std,
+                       int gl_iters, const char *dir) {
+    float *audio = NULL;
+    size_t n = 0;
+    int rc = nk_features_to_audio(a, x, o->T, mean, std, gl_iters, o->seed, &audio, &n);
+    char *path = rc ? NULL : nk_path_join(dir, "featvis.wav");
+    if (path) rc = nk_audio_write(path, audio, n, a->frontend.sample_rate);
+    free(path), free(audio);
+    return rc;
+}
+
 static int maximize(nk_model *m, const nk_featvis_options *o, double mean, double std, int gl_iters,
                     const char *dir, const char *settings) {
     const nk_arch *a = nk_model_arch(m);
     const int F = nk_arch_input_dim(a);
-    float *x = malloc(sizeof(float) * F * o->T), *audio = NULL;
-    double *trace = malloc(sizeof(double) * o->steps);
-    size_t n = 0;
+    float *x = malloc(sizeof(float) * F * o->T);
+    double *trace = malloc(sizeof(double) * (o->steps + 1)); /* each step's h, then the result's */
     int rc = x && trace ? nk_featvis(m, o, x, trace) : nk_fail(NK_ERR_NOMEM, "out of memory");
     if (!rc) rc = nk_mkdirs(dir);
     char *path = rc ? NULL : nk_path_join(dir, "featvis.npy");
     if (path) rc = nk_npy_write(path, NK_F32, 2, (long[]){F, o->T}, x);
     free(path);
     path = rc ? NULL : nk_path_join(dir, "trace.npy");
-    if (path) rc = nk_npy_write(path, NK_F64, 1, (long[]){o->steps}, trace);
+    if (path) rc = nk_npy_write(path, NK_F64, 1, (long[]){o->steps + 1}, trace);
     free(path);
-    if (!rc) {
-        char title[160];
-        snprintf(title, sizeof title, "%s %d:%d of %s after %d steps (objective %.4g)",
-                 nk_fv_objective_names[o->objective], o->layer < 0 ? a->n_layers - 1 : o->layer, o->channel,
-                 a->name, o->steps, trace[o->steps - 1]);
-        nk_matrix_axes ax;
-        nk_matrix_axes_default(&ax);
-        ax.origin_lower = 1, ax.dx = (double)a->frontend.hop / a->frontend.sample_rate, ax.clabel = "X";
-        nk_plot_style st;
-        nk_plot_style_default(&st);
-        st.title = title, st.settings = settings, st.cmap = "magma", st.xlabel = "time (s)", st.ylabel = "mel band";
-        path = nk_path_join(dir, "featvis");
-        rc = nk_plot_matrix(x, F, o->T, &ax, &st, path);
-        free(path);
-    }
-    if (!rc && a->frontend.kind == NK_FEAT_LOGMEL) {
-        rc = nk_features_to_audio(a, x, o->T, mean, std, gl_iters, o->seed, &audio, &n);
-        path = rc ? NULL : nk_path_join(dir, "featvis.wav");
-        if (path) rc = nk_audio_write(path, audio, n, a->frontend.sample_rate);
-        free(path);
-    }
-    free(x), free(trace), free(audio);
+    if (!rc) rc = plot_result(a, o, x, trace[o->steps], dir, settings);
+    if (!rc) rc = summarize(a, o, x, trace, dir);
+    if (!rc && a->frontend.kind == NK_FEAT_LOGMEL) rc = write_audio(a, o, x, mean, std, gl_iters, dir);
+    free(x), free(trace);
     return rc;
 }
 
@@ -115,6 +174,8 @@ static int top(nk_model *m, char *const *specs, int n_specs, const char *units, 
                 const nk_utterance *utt = nk_corpus_get(corpus, h->utt);
                 char stem[4096];
                 snprintf(stem, sizeof stem, "%s/unit_%d_%d", dir, layer[u], channel[u]);
+                if (n_specs > 1) /* each corpus has its own ranks: keep them apart */
+                    snprintf(stem + strlen(stem), sizeof stem - strlen(stem), "/corpus_%d", c);
                 if ((rc = nk_mkdirs(stem))) break;
                 snprintf(stem + strlen(stem), sizeof stem - strlen(stem), "/rank_%02d", r);
                 rc = nk_top_write_snippet(m, utt->audio, layer[u], channel[u], h->frame, context, stem);
@@ -140,12 +201,13 @@ static int top(nk_model *m, char *const *specs, int n_specs, const char *units, 
 
 int cmd_featvis(int argc, char **argv) {
     enum { O_MODEL = 256, O_OBJECTIVE, O_LAYER, O_CHANNEL, O_FRAME, O_FRAMES, O_STEPS, O_LR, O_L2, O_TV, O_BLUR_EVERY,
-           O_BLUR_SIGMA, O_JITTER, O_CLAMP, O_NO_SMOOTH, O_INIT, O_SEED, O_LEVEL, O_GL, O_UNITS, O_CONTEXT };
+           O_BLUR_SIGMA, O_JITTER, O_BOUND, O_NO_NORMALIZE, O_NO_SMOOTH, O_INIT, O_SEED, O_LEVEL, O_GL, O_UNITS, O_CONTEXT };
     static const struct option opts[] = {
         {"model", 1, 0, O_MODEL}, {"objective", 1, 0, O_OBJECTIVE}, {"layer", 1, 0, O_LAYER},
         {"channel", 1, 0, O_CHANNEL}, {"frame", 1, 0, O_FRAME}, {"frames", 1, 0, O_FRAMES}, {"steps", 1, 0, O_STEPS},
         {"lr", 1, 0, O_LR}, {"l2", 1, 0, O_L2}, {"tv", 1, 0, O_TV}, {"blur-every", 1, 0, O_BLUR_EVERY},
-        {"blur-sigma", 1, 0, O_BLUR_SIGMA}, {"jitter", 1, 0, O_JITTER}, {"clamp", 1, 0, O_CLAMP},
+        {"blur-sigma", 1, 0, O_BLUR_SIGMA}, {"jitter", 1, 0, O_JITTER}, {"bound", 1, 0, O_BOUND},
+        {"no-normalize", 0, 0, O_NO_NORMALIZE},
         {"no-smooth", 0, 0, O_NO_SMOOTH}, {"init", 1, 0, O_INIT}, {"seed", 1, 0, O_SEED}, {"level", 1, 0, O_LEVEL},
         {"gl-iters", 1, 0, O_GL}, {"units", 1, 0, O_UNITS}, {"context", 1, 0, O_CONTEXT}, {"output", 1, 0, 'o'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
@@ -179,7 +241,8 @@ int cmd_featvis(int argc, char **argv) {
         case O_BLUR_EVERY: bad = cli_int("featvis", "--blur-every", optarg, 0, 1 << 24, &o.blur_every); break;
         case O_BLUR_SIGMA: bad = cli_double("featvis", "--blur-sigma", optarg, 1e-3, 1e3, &o.blur_sigma); break;
         case O_JITTER: bad = parse_pair("--jitter", optarg, 'x', &jt, &jf); break;
-        case O_CLAMP: bad = cli_double("featvis", "--clamp", optarg, 0, 1e6, &o.clamp); break;
+        case O_BOUND: bad = cli_double("featvis", "--bound", optarg, 0, 1e6, &o.bound); break;
+        case O_NO_NORMALIZE: o.normalize = 0; break;
         case O_NO_SMOOTH: o.smooth = 0; break;
         case O_INIT: bad = cli_double("featvis", "--init", optarg, 0, 1e3, &o.init_std); break;
         case O_SEED: bad = cli_int("featvis", "--seed", optarg, 0, 2147483647, &seed); break;
