@@ -37,7 +37,7 @@ CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test asan bench install demo check-report clean fixtures check-long corpora models
+.PHONY: all deps test asan bench install demo check-report clean fixtures check-long corpora models doc-figures
 
 all: $(BUILD)/napkit $(BUILD)/libnapkit.a
 
@@ -120,6 +120,12 @@ models: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh $(BUILD)/napkit
+
+# Regenerates the figures of docs/attribution.md (docs/img/attr_*.png) from
+# models/en.safetensors on corpora/out/mini-en (make corpora first; under a minute).
+doc-figures: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/doc-figures.sh $(BUILD)/napkit
 
 # Renders the demo's report page in headless Chromium and fails on a missing or
 # broken figure (REPORT=DIR checks another report; installs chromium if missing).
