@@ -232,6 +232,7 @@ static int nap_run_commit(void *ctx, int worker, size_t i, int work_rc, const ch
 
 int nk_nap_run(const nk_model *m, nk_nap_sums *s, const nk_nap_utt *u, size_t n, int threads,
                nk_nap_callback cb, void *ctx) {
+    if (n == 0) return NK_OK; /* e.g. an MPI rank whose share has no events: its sums may have no groups */
     const int W = nk_parallel_workers(n, threads);
     nap_run r = {s, u, calloc(W, sizeof(nk_nap_worker *)), cb, ctx, 0};
     int rc = r.w ? NK_OK : nk_fail(NK_ERR_NOMEM, "naps: out of memory");

@@ -29,6 +29,14 @@ static int alphabet_index(const nk_arch *a, const char *s) {
     return -1;
 }
 
+/* With d one shard of several, every event is handled by one process: the
+ * one whose shard takes its utterance, or shard 0 for an utterance the
+ * corpora do not list (so that exactly one process reports it). */
+static int event_shard(const nk_dataset *d, const char *utt) {
+    const int k = nk_dataset_shard_of(d, utt);
+    return k < 0 ? 0 : k;
+}
+
 void nk_nap_grouped_free(nk_nap_grouped *r) {
     for (int g = 0; g < r->G; g++) free(r->groups[g]);
     for (size_t i = 0; r->ev && i < r->n_utts; i++) free(r->ev[i]);
@@ -55,13 +63,21 @@ int nk_nap_group_events(const nk_events *e, nk_nap_grouping kind, const nk_arch 
     }
     for (size_t i = 0; i < n; i++) keys[i] = (utt_key){nk_dataset_get(d, i)->id, i};
     qsort(keys, n, sizeof *keys, cmp_key);
-    size_t n_names = 0, n_tier = 0;
+    const nk_shard shard = nk_dataset_shard(d);
+    size_t n_names = 0, n_tier = 0, n_known = 0; /* n_known: labelled events of any shard's utterances */
+    const char *unknown = NULL;                   /* the first labelled event's utterance that none has */
     for (size_t j = 0; j < e->n; j++) {
         const nk_event *v = &e->ev[j];
         match[j] = -1;
         if (v->tier != tier) continue;
         n_tier++;
         const char *label = kind == NK_NAP_GROUP_CLASS ? v->cls : v->label;
+        const int owner = shard.count > 1 ? event_shard(d, v->utt) : 0;
+        if (owner != shard.index) { /* another process sums (and reports) it */
+            if (label && nk_dataset_shard_of(d, v->utt) >= 0) n_known++;
+            else if (label && !unknown) unknown = v->utt;
+            continue;
+        }
         if (!label) {
             r->n_no_label++;
             continue;
@@ -69,17 +85,20 @@ int nk_nap_group_events(const nk_events *e, nk_nap_grouping kind, const nk_arch 
         utt_key k = {v->utt, 0}, *hit = bsearch(&k, keys, n, sizeof *keys, cmp_key);
         if (!hit) {
             r->missing[r->n_missing_events++] = v->utt;
+            if (!unknown) unknown = v->utt;
             continue;
         }
         match[j] = (int)hit->index;
         r->n_ev[hit->index]++;
         names[n_names++] = (char *)label;
+        n_known++;
     }
     int rc = NK_OK;
-    if (n_tier == 0) rc = nk_fail(NK_ERR_EMPTY, "the events hold no %s events", nk_event_tier_names[tier]);
-    else if (n_names == 0)
+    if (shard.count > 1 && e->n == 0) rc = NK_OK; /* a shard whose utterances gave no events: nothing to sum */
+    else if (n_tier == 0) rc = nk_fail(NK_ERR_EMPTY, "the events hold no %s events", nk_event_tier_names[tier]);
+    else if (n_known == 0)
         rc = nk_fail(NK_ERR_EMPTY, "none of the %zu %s events refers to an utterance of the corpus (e.g. %s)", n_tier,
-                     nk_event_tier_names[tier], r->n_missing_events ? r->missing[0] : "-");
+                     nk_event_tier_names[tier], unknown ? unknown : "-");
     /* the utterances events refer to but the corpus lacks, each once */
     qsort(r->missing, r->n_missing_events, sizeof *r->missing, cmp_str);
     for (size_t j = 0; j < r->n_missing_events; j++)

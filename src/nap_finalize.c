@@ -89,6 +89,15 @@ static void layer_profiles(const nk_nap_sums *s, const nk_nap_finalize_opts *o, 
     }
 }
 
+/* Group indices ordered by their names (insertion sort: a few hundred groups at most). */
+static void sort_by_name(const nk_nap_sums *s, int *g, int n) {
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && strcmp(nk_nap_sums_group(s, g[j - 1]), nk_nap_sums_group(s, g[j])) > 0; j--) {
+            int t = g[j];
+            g[j] = g[j - 1], g[j - 1] = t;
+        }
+}
+
 int nk_nap_finalize(const nk_nap_sums *s, const nk_nap_finalize_opts *o, nk_nap_result *r) {
     memset(r, 0, sizeof *r);
     const nk_nap_config *cfg = nk_nap_sums_config(s);
@@ -107,11 +116,7 @@ int nk_nap_finalize(const nk_nap_sums *s, const nk_nap_finalize_opts *o, nk_nap_
         else r->dropped[r->n_dropped++] = g;
     }
     /* by name, so merged shards (groups in order of discovery) give the same files as one run */
-    for (int i = 1; ok && i < r->G; i++)
-        for (int j = i; j > 0 && strcmp(nk_nap_sums_group(s, r->group[j - 1]), nk_nap_sums_group(s, r->group[j])) > 0; j--) {
-            int t = r->group[j];
-            r->group[j] = r->group[j - 1], r->group[j - 1] = t;
-        }
+    if (ok) sort_by_name(s, r->group, r->G), sort_by_name(s, r->dropped, r->n_dropped);
     if (ok && r->G == 0) {
         nk_nap_result_free(r);
         return nk_fail(NK_ERR_EMPTY, "naps: no group has %lld or more events (%d groups, all dropped)",

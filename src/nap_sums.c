@@ -108,7 +108,6 @@ static int add_group(nk_nap_sums *s, const char *name) {
 int nk_nap_sums_new(const nk_arch *arch, const nk_nap_config *cfg, const char *const *groups, int G,
                     const char *identity, nk_nap_sums **out) {
     *out = NULL;
-    if (G < 1) return nk_fail(NK_ERR_EMPTY, "naps: no groups");
     int *channels = malloc((cfg->n_layers > 0 ? cfg->n_layers : 1) * sizeof *channels);
     if (!channels) return nk_fail(NK_ERR_NOMEM, "naps: out of memory");
     int rc = NK_OK;

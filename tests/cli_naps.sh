@@ -70,31 +70,6 @@ expect merge-other-settings 1 'different settings' -- $napkit merge $tmp/s1/naps
 head -c 100 $tmp/s1/naps.shard > $tmp/cut.shard
 expect merge-truncated 1 'cut\.shard' -- $napkit merge $tmp/cut.shard -o $tmp/x
 
-# mpirun -n 2: rank r sums utterances r, r+2, …; rank 0 adds rank 1's shard to
-# its own, which is exactly `napkit merge` of the even and odd halves.
-if ldd "$napkit" | grep -q libmpi && command -v mpirun > /dev/null; then
-  # OpenMPI's plugins are dlclose'd at exit, so LeakSanitizer (make asan) sees
-  # their process-lifetime allocations as leaks of unknown modules; napkit's own
-  # code on this path is leak-checked by the single-process runs above.
-  expect mpi 0 '' -- env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-      mpirun --allow-run-as-root --oversubscribe -n 2 \
-      $napkit naps --model $m $c/all.tsv -o $tmp/mpi --layers 1,9 --mode absgxa --center grad --min-count 1
-  expect even 0 '' -- $napkit naps --model $m $c/even.tsv -o $tmp/even --layers 1,9 --mode absgxa --center grad --min-count 1
-  expect odd 0 '' -- $napkit naps --model $m $c/odd.tsv -o $tmp/odd --layers 1,9 --mode absgxa --center grad --min-count 1
-  expect merge-halves 0 '' -- $napkit merge $tmp/even/naps.shard $tmp/odd/naps.shard -o $tmp/halves --min-count 1
-  cmp -s $tmp/mpi/layer_01.npy $tmp/halves/layer_01.npy && cmp -s $tmp/mpi/layer_09_sem.npy $tmp/halves/layer_09_sem.npy
-  check "2 MPI ranks are bit-identical to merging the two halves" $?
-  $py - $tmp/all $tmp/mpi <<'PY'
-import sys, numpy as np
-for f in ["layer_01.npy", "layer_09.npy", "layer_09_flat.npy"]:
-    x, y = np.load(f"{sys.argv[1]}/{f}"), np.load(f"{sys.argv[2]}/{f}")
-    assert np.allclose(x, y, rtol=1e-5, atol=1e-6 * np.nanmax(np.abs(x)), equal_nan=True), f
-PY
-  check "2 MPI ranks equal the single run" $?
-else
-  echo "cli_naps.sh: napkit is built without OpenMPI: MPI run not tested" >&2
-fi
-
 # --resume after a partial run equals one run (same additions in the same order).
 expect partial 0 '' -- $napkit naps --model $m $c/first.tsv -o $tmp/r --layers 1,9 --mode absgxa --center grad --min-count 1
 expect resume 0 '' -- $napkit naps --model $m $c/all.tsv -o $tmp/r --layers 1,9 --mode absgxa --center grad --min-count 1 --resume
@@ -160,4 +135,58 @@ echo '{"utt": "zzz", "tier": "phones", "label": "s", "start": 0.1, "end": 0.2}' 
 mkdir -p $tmp/none && mv $tmp/none.jsonl $tmp/none/events.jsonl
 expect align-only-unknown 1 'none of the 1 phones events refers to an utterance' -- \
   $napkit naps --model $m --align $tmp/none $c/all.tsv -o $tmp/x
+
+# mpirun -n 2: rank r featurizes, aligns and sums utterances r, r+2, … only;
+# rank 0 adds rank 1's shard to its own, which is exactly `napkit merge` of the
+# even and odd halves.
+if ldd "$napkit" | grep -q libmpi && command -v mpirun > /dev/null; then
+  # OpenMPI's plugins are dlclose'd at exit, so LeakSanitizer (make asan) sees
+  # their process-lifetime allocations as leaks of unknown modules; napkit's own
+  # code on this path is leak-checked by the single-process runs above.
+  # check_log NAME STATUS LOG: check, showing LOG when it failed.
+  check_log() { check "$1" $2; [ $2 -eq 0 ] || cat $3 >&2; }
+  # mpi LOG CMD...: runs CMD on 2 ranks with its output in LOG.
+  mpi() {
+    local log=$1; shift
+    env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+      mpirun --allow-run-as-root --oversubscribe -n 2 "$@" > $log 2>&1
+    check_log "mpirun $*" $? $log
+  }
+  mpi $tmp/mpi.log $napkit naps --model $m $c/all.tsv -o $tmp/mpi --layers 1,9 --mode absgxa --center grad --min-count 1
+  grep -q '^napkit naps (rank 0 of 2): featurized 4 of the corpus.s 8 utterances$' $tmp/mpi.log &&
+    grep -q '^napkit naps (rank 1 of 2): featurized 4 of the corpus.s 8 utterances$' $tmp/mpi.log
+  check_log "each MPI rank featurizes only its half" $? $tmp/mpi.log
+  expect even 0 '' -- $napkit naps --model $m $c/even.tsv -o $tmp/even --layers 1,9 --mode absgxa --center grad --min-count 1
+  expect odd 0 '' -- $napkit naps --model $m $c/odd.tsv -o $tmp/odd --layers 1,9 --mode absgxa --center grad --min-count 1
+  expect merge-halves 0 '' -- $napkit merge $tmp/even/naps.shard $tmp/odd/naps.shard -o $tmp/halves --min-count 1
+  cmp -s $tmp/mpi/layer_01.npy $tmp/halves/layer_01.npy && cmp -s $tmp/mpi/layer_09_sem.npy $tmp/halves/layer_09_sem.npy
+  check "2 MPI ranks are bit-identical to merging the two halves" $?
+  $py - $tmp/all $tmp/mpi <<'PY'
+import sys, numpy as np
+for f in ["layer_01.npy", "layer_09.npy", "layer_09_flat.npy"]:
+    x, y = np.load(f"{sys.argv[1]}/{f}"), np.load(f"{sys.argv[2]}/{f}")
+    assert np.allclose(x, y, rtol=1e-5, atol=1e-6 * np.nanmax(np.abs(x)), equal_nan=True), f
+PY
+  check "2 MPI ranks equal the single run" $?
+
+  # With an events file and an unreadable audio file: every problem is
+  # reported once (by the rank it belongs to, or rank 0 for what all ranks
+  # see alike), and the result is still the single run's.
+  cp $c/all.tsv $c/bad.tsv; printf 'not audio' > $c/bad.wav; printf 'bad.wav\tthe bad\n' >> $c/bad.tsv
+  mpi $tmp/mpi-ph.log \
+    $napkit naps --model $m --align $a $c/bad.tsv -o $tmp/mpi-ph --layers 2 --mode gxa --window 4 --min-count 5
+  for what in 'bad\.wav' 'not valid JSON' '^  nowhere-1$' '1 events skipped \(beyond'; do
+    [ "$(grep -cE "$what" $tmp/mpi-ph.log)" -eq 1 ]
+    check_log "MPI run reports '$what' once" $? $tmp/mpi-ph.log
+  done
+  cmp -s $tmp/ph/groups.txt $tmp/mpi-ph/groups.txt && $py - $tmp/ph $tmp/mpi-ph <<'PY'
+import sys, numpy as np
+for f in ["layer_02.npy", "layer_02_sem.npy", "layer_02_flat.npy"]:
+    x, y = np.load(f"{sys.argv[1]}/{f}"), np.load(f"{sys.argv[2]}/{f}")
+    assert np.allclose(x, y, rtol=1e-5, atol=1e-6 * np.nanmax(np.abs(x)), equal_nan=True), f
+PY
+  check "2 MPI ranks with --align equal the single run" $?
+else
+  echo "cli_naps.sh: napkit is built without OpenMPI: MPI run not tested" >&2
+fi
 cli_done

@@ -65,7 +65,8 @@ typedef struct {
 
 typedef struct nk_nap_sums nk_nap_sums;
 
-/* Empty sums for G groups (names, unique) over cfg's layers of arch.
+/* Empty sums for G groups (names, unique; G may be 0: groups are added by
+ * merging) over cfg's layers of arch.
  * identity is a JSON object text (model, grouping, events source, …) that
  * shards must share to merge; it is stored verbatim. cfg is copied. */
 int nk_nap_sums_new(const nk_arch *arch, const nk_nap_config *cfg, const char *const *groups, int G,
@@ -174,7 +175,13 @@ typedef struct {
 /* Matches the events of the grouping's tier to d's utterances by id and
  * groups them by label (or "class"); each event's target is its letter's
  * class index in arch (−1 when it has none). NK_ERR_EMPTY when the tier has
- * no events or none refers to an utterance of d. */
+ * no events or none refers to an utterance of d.
+ * When d is one shard of several (nk_dataset_build_shard), only the events
+ * of its own utterances are grouped and counted (events of utterances the
+ * corpora do not list are shard 0's), so the shards' missing and unlabelled
+ * events add up to one run's; the groups are those of its own events (G may
+ * be 0: merging the shards' sums unites them); NK_ERR_EMPTY only when no
+ * event refers to an utterance of any shard. */
 int nk_nap_group_events(const nk_events *e, nk_nap_grouping kind, const nk_arch *arch, const nk_dataset *d,
                         nk_nap_grouped *out);
 void nk_nap_grouped_free(nk_nap_grouped *g);

@@ -42,11 +42,15 @@ typedef struct {
     double min_duration, max_duration; /* seconds, 0 = no limit */
     size_t max_utterances;             /* 0 = all */
     int threads;
+    nk_shard shard;                    /* this rank's part; {0, 0} = all (nk_dataset_build_shard) */
 } cli_data_options;
 
-/* Opens each corpus spec over arch's alphabet and featurizes it with arch's
- * front end. Skipped items (corpus and audio level) are listed on stderr, the
- * first ten in full. Returns 0, or prints the error and returns EXIT_USER_ERROR. */
+/* Opens each corpus spec over arch's alphabet and featurizes it (or its
+ * shard) with arch's front end. Skipped items are listed on stderr, the first
+ * ten in full: audio failures by every shard (rank) for its own utterances,
+ * under cli_rank_cmd's name; corpus level skips (the same listing in every
+ * rank) by shard 0 only, which also alone shows progress. Returns 0, or prints the error and returns
+ * EXIT_USER_ERROR. */
 int cli_load_dataset(const char *cmd, const nk_arch *arch, char *const *specs, int n,
                      const cli_data_options *o, nk_dataset **out);
 
@@ -62,6 +66,11 @@ void cli_mpi_start(int *argc, char ***argv, cli_ranks *r);
 /* Waits for every rank; returns 1 when all of them passed ok = 1. Every rank
  * must call it at the same point, whatever happened before. */
 int cli_mpi_all_ok(const cli_ranks *r, int ok);
+/* The sum of v over all ranks; every rank must call it at the same point. */
+size_t cli_mpi_sum(const cli_ranks *r, size_t v);
+/* The name a rank's messages go under: cmd, or "cmd (rank R of N)" when there
+ * are several ranks, so that each reports its own share recognizably. */
+const char *cli_rank_cmd(const char *cmd, int rank, int size, char *buf, size_t n);
 void cli_mpi_stop(const cli_ranks *r);
 
 #endif

@@ -25,6 +25,10 @@ int cli_load_dataset(const char *cmd, const nk_arch *arch, char *const *specs, i
     *out = NULL;
     nk_alphabet *alpha;
     if (nk_alphabet_new((const char *const *)arch->alphabet, arch->n_classes, &alpha)) return cli_fail(cmd);
+    const nk_shard shard = o->shard.count ? o->shard : (nk_shard){0, 1};
+    const int first = shard.index == 0; /* reports what every rank sees alike */
+    char name[96];
+    const char *who = cli_rank_cmd(cmd, shard.index, shard.count, name, sizeof name);
     nk_corpus **corpora = calloc((size_t)n, sizeof *corpora);
     int rc = corpora ? 0 : EXIT_USER_ERROR;
     for (int i = 0; !rc && i < n; i++) {
@@ -37,10 +41,11 @@ int cli_load_dataset(const char *cmd, const nk_arch *arch, char *const *specs, i
             rc = cli_fail(cmd);
             break;
         }
-        report_skipped(cmd, specs[i], nk_corpus_n_skipped(corpora[i]), corpus_skip, corpora[i]);
+        if (first) report_skipped(cmd, specs[i], nk_corpus_n_skipped(corpora[i]), corpus_skip, corpora[i]);
     }
-    if (!rc && nk_dataset_build(corpora, n, arch, o->threads, cli_show_progress, out)) rc = cli_fail(cmd);
-    if (!rc) report_skipped(cmd, "audio", nk_dataset_n_skipped(*out), dataset_skip, *out);
+    if (!rc && nk_dataset_build_shard(corpora, n, arch, shard, o->threads, cli_show_progress && first, out))
+        rc = cli_fail(who);
+    if (!rc) report_skipped(who, "audio", nk_dataset_n_skipped(*out), dataset_skip, *out);
     for (int i = 0; corpora && i < n; i++) nk_corpus_free(corpora[i]);
     free(corpora);
     nk_alphabet_free(alpha);

@@ -3,7 +3,14 @@
  * otherwise, or outside mpirun, the process is rank 0 of 1. */
 #include "cli.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+const char *cli_rank_cmd(const char *cmd, int rank, int size, char *buf, size_t n) {
+    if (size <= 1) return cmd;
+    snprintf(buf, n, "%s (rank %d of %d)", cmd, rank, size);
+    return buf;
+}
 
 #ifdef NK_WITH_MPI
 #include <mpi.h>
@@ -28,6 +35,12 @@ int cli_mpi_all_ok(const cli_ranks *r, int ok) {
     return all;
 }
 
+size_t cli_mpi_sum(const cli_ranks *r, size_t v) {
+    unsigned long long mine = v, all = v;
+    if (r->size > 1) MPI_Allreduce(&mine, &all, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+    return (size_t)all;
+}
+
 void cli_mpi_stop(const cli_ranks *r) {
     if (under_mpirun()) MPI_Finalize();
     (void)r;
@@ -41,6 +54,10 @@ void cli_mpi_start(int *argc, char ***argv, cli_ranks *r) {
 int cli_mpi_all_ok(const cli_ranks *r, int ok) {
     (void)r;
     return ok;
+}
+size_t cli_mpi_sum(const cli_ranks *r, size_t v) {
+    (void)r;
+    return v;
 }
 void cli_mpi_stop(const cli_ranks *r) { (void)r; }
 #endif

@@ -131,6 +131,7 @@ static int resolve_events(const char *cmd, const nk_events *e, int kind, const n
 }
 
 typedef struct {
+    const char *who; /* "naps", or "naps (rank R of N)" under mpirun */
     nk_progress *progress;
     nk_nap_sums *sums;
     const char *shard;
@@ -147,14 +148,14 @@ static double now(void) {
 static int after_utterance(void *ctx, size_t done, const nk_nap_utt *u, const char *failed) {
     run_ctx *c = ctx;
     if (failed) {
-        if (c->n_failed++ < 10) fprintf(stderr, "\nnapkit naps: skipped utterance %s: %s\n", u->id, failed);
+        if (c->n_failed++ < 10) fprintf(stderr, "\nnapkit %s: skipped utterance %s: %s\n", c->who, u->id, failed);
     } else {
         c->seconds += u->T * c->frame_seconds;
     }
     nk_progress_update(c->progress, done, c->seconds, NULL);
     if (c->checkpoint > 0 && now() - c->last >= c->checkpoint) {
         if (nk_nap_sums_write(c->sums, c->shard))
-            fprintf(stderr, "\nnapkit naps: checkpoint failed: %s\n", nk_last_error());
+            fprintf(stderr, "\nnapkit %s: checkpoint failed: %s\n", c->who, nk_last_error());
         c->last = now();
     }
     return interrupted != 0;
@@ -193,9 +194,41 @@ static int merge_rank_shards(const char *out, const cli_ranks *k, nk_nap_sums *s
     return rc;
 }
 
+/* The rank's share of the corpus: every size-th utterance of the listing. */
+static int load_share(const char *who, const naps_args *a, const nk_arch *arch, char *const *corpora, int n_corpora,
+                      const cli_ranks *ranks, nk_dataset **d) {
+    cli_data_options o = {0, 0, (size_t)a->max_u, a->threads, {ranks->rank, ranks->size}};
+    int rc = cli_load_dataset("naps", arch, corpora, n_corpora, &o, d);
+    if (!rc && ranks->size > 1)
+        fprintf(stderr, "napkit %s: featurized %zu of the corpus's %zu utterances\n", who, nk_dataset_size(*d),
+                nk_dataset_n_listed(*d));
+    return rc;
+}
+
+/* Events from --align DIR (the same file on every rank: rank 0 reports its
+ * malformed lines), or the model's letter alignment of the rank's share. */
+static int load_events(const char *who, const naps_args *a, nk_model *m, const nk_dataset *d, const cli_ranks *ranks,
+                       nk_events *ev) {
+    if (a->align) {
+        char *p = nk_path_join(a->align, "events.jsonl");
+        int rc = !p || nk_events_read(p, ev) ? cli_fail(who) : EXIT_OK;
+        if (!rc && ranks->rank == 0) list_some("naps", "malformed event lines skipped", ev->skipped, ev->n_skipped);
+        free(p);
+        return rc;
+    }
+    if (nk_nap_letter_events(m, d, a->threads, ev)) return cli_fail(who);
+    list_some(who, "utterances without a forced alignment (skipped)", ev->skipped, ev->n_skipped);
+    return EXIT_OK;
+}
+
 static int run(const naps_args *a, char *const *corpora, int n_corpora, int argc, char **argv,
                const cli_ranks *ranks) {
+    /* Under mpirun every rank featurizes (and force-aligns) only its own share
+     * of the corpus, so what it reports about utterances is its own: `who`
+     * says which rank speaks. */
     const char *cmd = "naps";
+    char name[64];
+    const char *who = cli_rank_cmd(cmd, ranks->rank, ranks->size, name, sizeof name);
     nk_model *m = NULL;
     nk_dataset *d = NULL;
     nk_events ev = {0};
@@ -208,25 +241,12 @@ static int run(const naps_args *a, char *const *corpora, int n_corpora, int argc
     if (nk_model_load(a->model, &m)) return free(shard), cli_fail(cmd);
     const nk_arch *arch = nk_model_arch(m);
     if (parse_layers(a->layers, arch->n_layers, &cfg.layers, &cfg.n_layers)) rc = cli_fail(cmd);
-    cli_data_options o = {0, 0, (size_t)a->max_u, a->threads};
-    if (!rc) rc = cli_load_dataset(cmd, arch, corpora, n_corpora, &o, &d);
-    if (!rc && a->align) {
-        char *p = nk_path_join(a->align, "events.jsonl");
-        if (!p || nk_events_read(p, &ev)) rc = cli_fail(cmd);
-        else list_some(cmd, "malformed event lines skipped", ev.skipped, ev.n_skipped);
-        free(p);
-    } else if (!rc) {
-        if (nk_nap_letter_events(m, d, a->threads, &ev)) rc = cli_fail(cmd);
-        else list_some(cmd, "utterances without a forced alignment (skipped)", ev.skipped, ev.n_skipped);
-    }
-    if (!rc && resolve_events(cmd, &ev, a->kind, arch, d, &r)) rc = cli_fail(cmd);
+    if (!rc) rc = load_share(who, a, arch, corpora, n_corpora, ranks, &d);
+    if (!rc) rc = load_events(who, a, m, d, ranks, &ev);
+    if (!rc && resolve_events(who, &ev, a->kind, arch, d, &r)) rc = cli_fail(who);
     if (!rc) {
         identity = nk_nap_identity(m, a->kind, a->align ? "events.jsonl" : "ctc-forced-alignment");
-        char *line = nk_plot_command_line(argc, argv);
-        extra = nk_nap_run_info(arch, &cfg, a->model, a->align, (const char *const *)corpora, n_corpora,
-                                nk_dataset_size(d), line);
-        free(line);
-        if (!identity || !extra) rc = cli_fail(cmd);
+        if (!identity) rc = cli_fail(cmd);
         else if (nk_nap_sums_new(arch, &cfg, (const char *const *)r.groups, r.G, identity, &s)) rc = cli_fail(cmd);
     }
     if (!rc && a->resume) {
@@ -235,9 +255,9 @@ static int run(const naps_args *a, char *const *corpora, int n_corpora, int argc
         if (f) {
             fclose(f);
             if (nk_nap_sums_read(shard, &old) || nk_nap_sums_merge(s, old))
-                rc = cli_usage_error(cmd, "cannot resume from %s: %s", shard, nk_last_error());
+                rc = cli_usage_error(who, "cannot resume from %s: %s", shard, nk_last_error());
             else if (cli_show_progress)
-                fprintf(stderr, "napkit naps: resuming: %zu utterances already summed\n", nk_nap_sums_n_utts(s));
+                fprintf(stderr, "napkit %s: resuming: %zu utterances already summed\n", who, nk_nap_sums_n_utts(s));
             nk_nap_sums_free(old);
         }
     }
@@ -247,13 +267,13 @@ static int run(const naps_args *a, char *const *corpora, int n_corpora, int argc
     for (size_t i = 0; !rc && i < total; i++) {
         const nk_example *x = nk_dataset_get(d, i);
         if (!r.n_ev[i]) no_events++;
-        else if ((int)(i % (size_t)ranks->size) == ranks->rank && !nk_nap_sums_has_utt(s, x->id)) u[n++] = (nk_nap_utt){x->id, x->x, x->T, r.ev[i], r.n_ev[i]};
+        else if (!nk_nap_sums_has_utt(s, x->id)) u[n++] = (nk_nap_utt){x->id, x->x, x->T, r.ev[i], r.n_ev[i]};
     }
     if (!rc && no_events && cli_show_progress)
-        fprintf(stderr, "napkit naps: %zu utterances have no events\n", no_events);
+        fprintf(stderr, "napkit %s: %zu utterances have no events\n", who, no_events);
     if (!rc) {
-        run_ctx c = {nk_progress_new("naps", n, "s audio", cli_show_progress && ranks->rank == 0), s, shard, a->checkpoint, now(), 0,
-                     (double)arch->frontend.hop / arch->frontend.sample_rate, 0};
+        run_ctx c = {who, nk_progress_new("naps", n, "s audio", cli_show_progress && ranks->rank == 0), s, shard,
+                     a->checkpoint, now(), 0, (double)arch->frontend.hop / arch->frontend.sample_rate, 0};
         struct sigaction sa = {0}, old_int, old_term;
         sa.sa_handler = on_signal;
         sigaction(SIGINT, &sa, &old_int), sigaction(SIGTERM, &sa, &old_term);
@@ -261,26 +281,38 @@ static int run(const naps_args *a, char *const *corpora, int n_corpora, int argc
         if (!run_rc) run_rc = nk_nap_run(m, s, u, n, a->threads, after_utterance, &c);
         sigaction(SIGINT, &old_int, NULL), sigaction(SIGTERM, &old_term, NULL);
         nk_progress_finish(c.progress);
-        if (c.n_failed > 10) fprintf(stderr, "napkit naps: … and %zu more utterances skipped\n", c.n_failed - 10);
+        if (c.n_failed > 10) fprintf(stderr, "napkit %s: … and %zu more utterances skipped\n", who, c.n_failed - 10);
         if (run_rc == NK_ERR_INTERRUPTED) {
-            rc = nk_nap_sums_write(s, shard) ? cli_fail(cmd) : EXIT_USER_ERROR;
+            rc = nk_nap_sums_write(s, shard) ? cli_fail(who) : EXIT_USER_ERROR;
             if (rc == EXIT_USER_ERROR)
-                fprintf(stderr, "napkit naps: interrupted: %zu utterances saved in %s; run again with --resume\n",
-                        nk_nap_sums_n_utts(s), shard);
+                fprintf(stderr, "napkit %s: interrupted: %zu utterances saved in %s; run again with --resume\n",
+                        who, nk_nap_sums_n_utts(s), shard);
         } else if (run_rc) {
-            rc = cli_fail(cmd);
+            rc = cli_fail(who);
         }
     }
+    size_t n_corpus = total; /* featurized utterances, for naps.json */
     if (ranks->size > 1) {
-        if (!rc && nk_nap_sums_write(s, shard)) rc = cli_fail(cmd);
+        if (!rc && nk_nap_sums_write(s, shard)) rc = cli_fail(who);
+        n_corpus = cli_mpi_sum(ranks, n_corpus);
         if (!cli_mpi_all_ok(ranks, rc == EXIT_OK)) rc = rc ? rc : EXIT_USER_ERROR;
         if (!rc && ranks->rank > 0) rc = -1; /* done: rank 0 writes the outputs */
         if (!rc && merge_rank_shards(a->out, ranks, s)) rc = cli_fail(cmd);
+        if (!rc && nk_nap_sums_n_groups(s) == 0) { /* one rank's share may have no events; all of them not */
+            nk_fail(NK_ERR_EMPTY, "no events to sum: none of the %d ranks' utterances has any", ranks->size);
+            rc = cli_fail(cmd);
+        }
     }
     if (!rc && nk_nap_sums_n_skipped_events(s))
         fprintf(stderr, "napkit naps: %lld events skipped (beyond their utterance's end, or no target letter for %s)\n",
                 (long long)nk_nap_sums_n_skipped_events(s), nk_nap_mode_names[cfg.mode]);
-    if (!rc) rc = naps_write_outputs(cmd, s, &a->fin, extra, a->out);
+    if (!rc) {
+        char *line = nk_plot_command_line(argc, argv);
+        extra = nk_nap_run_info(arch, &cfg, a->model, a->align, (const char *const *)corpora, n_corpora, n_corpus,
+                                line);
+        free(line);
+        rc = extra ? naps_write_outputs(cmd, s, &a->fin, extra, a->out) : cli_fail(cmd);
+    }
     free(u), free(identity), free(extra), free(shard), free(cfg.layers);
     nk_nap_sums_free(s);
     nk_nap_grouped_free(&r);

@@ -143,7 +143,7 @@ int cmd_sanity(int argc, char **argv) {
     if (nk_model_load(model_path, &m)) return cli_fail("sanity");
     const nk_arch *a = nk_model_arch(m);
     nk_dataset *data = NULL;
-    cli_data_options dopt = {0, 0, (size_t)max_utts, 2};
+    cli_data_options dopt = {.max_utterances = (size_t)max_utts, .threads = 2};
     int rc = cli_load_dataset("sanity", a, argv + optind, argc - optind, &dopt, &data);
     if (rc) {
         nk_model_free(m);
