@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Writes a model card (markdown) to stdout from a trained model, its training
-# log and evaluations on held-out synthetic speakers and real recordings.
-# Usage: model-card.sh NAPKIT LANG TRAIN_MINUTES TRAIN_LOG [REAL_CORPUS...]
+# log and evaluations on held-out synthetic speakers and real recordings (the
+# splits of scripts/real-splits.sh under corpora/out/real-LANG).
+# Usage: model-card.sh NAPKIT LANG TRAIN_MINUTES TRAIN_LOG
 set -euo pipefail
 napkit=$1 lang=$2 minutes=$3 log=$4
-shift 4
-real=("$@")
 model=models/$lang.safetensors
+real=corpora/out/real-$lang
 evaluate() { "$napkit" --quiet eval --model "$model" --threads 2 "$@" 2>/dev/null | tail -n 1; }
 work=$(mktemp -d /tmp/napkit-card.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -17,6 +17,12 @@ onsets() {
       --reference "corpora/out/$lang/$set" "corpora/out/$lang/$set" -o "$work/$set" 2>/dev/null |
       awk '$1 == "all"'
 }
+
+# The onset delay, measured on training speakers and stored in the model
+# (napkit align and report subtract it), then checked on held-out speakers.
+onsets train --max-utterances 400 > /dev/null
+"$napkit" --quiet model set-delay "$model" --from "$work/train/quality.json"
+delay_ms=$("$napkit" model info "$model" | awk '/^onset delay/ {print $3}')
 
 echo "# models/$lang.safetensors"
 echo
@@ -31,8 +37,12 @@ echo '```'
 echo
 echo "## Training"
 echo
-echo "- data: \`corpora/out/$lang/train\` (espeak-ng synthetic, recipe \`corpora/recipes/$lang.json\`):"
-echo "  $("$napkit" corpus info --lang "$lang" "corpora/out/$lang/train" | awk '/^utterances|^speakers|^hours/{printf "%s %s; ", $1, $2}')"
+echo "- data (\`scripts/train-models.sh\`):"
+info() { "$napkit" corpus info --lang "$lang" "$1" | awk '/^utterances|^hours/{printf "%s %s; ", $1, $2}'; }
+echo "  - \`corpora/out/$lang/train\`, espeak-ng synthetic (recipe \`corpora/recipes/$lang.json\`): $(info "corpora/out/$lang/train")"
+for m in "$real"/*-train.tsv; do
+  [ -e "$m" ] && echo "  - real: \`${m#corpora/out/}\` ($(info "$m"))"
+done
 echo "- optimizer: Adam, peak lr 1e-3, 300 warm-up steps, cosine decay to 5%, gradient-norm clip 5,"
 echo "  60 s of audio per batch, SpecAugment (2 time masks ≤ 20 frames, 2 band masks ≤ 6), seed 1"
 echo "- $(grep -c '^epoch' "$log") epochs in $minutes minutes on 2 cores; last epoch:"
@@ -44,25 +54,25 @@ echo "| test set | result |"
 echo "|---|---|"
 echo "| synthetic dev (held-out speakers and sentences) | $(evaluate "corpora/out/$lang/dev") |"
 echo "| synthetic test (held-out speakers and sentences) | $(evaluate "corpora/out/$lang/test") |"
-for r in "${real[@]}"; do
-  if [ -e "$r" ]; then
-    echo "| real: \`${r#../shared/corpora/}\` (first 300) | $(evaluate --max-utterances 300 "$r") |"
-  fi
+describe() {
+  case $1 in
+    *-heldout.tsv) echo "sentences never trained on (synthetic dev/test sentences), speaker heard in training" ;;
+    *-speakers.tsv) echo "speakers never trained on" ;;
+    *-all.tsv) echo "not trained on (its sentences may be among the synthetic training sentences)" ;;
+  esac
+}
+for m in "$real"/*-heldout.tsv "$real"/*-speakers.tsv "$real"/*-all.tsv; do
+  [ -e "$m" ] && echo "| real: \`${m#corpora/out/}\`: $(describe "$m") | $(evaluate "$m") |"
 done
-echo
-echo "Real recordings were not used for training; they show how far a model trained on"
-echo "synthetic speech carries over to human voices."
 echo
 echo "## Alignment"
 echo
-train_line=$(onsets train)
-delay_ms=$(awk '{print $1 + 0}' <<< "${train_line##*median err}")
-echo "CTC spikes come late: the median onset error on the training speakers is $delay_ms ms"
-echo "(\`napkit align --reference\`). Subtracting it (\`--delay-from\` that run's quality.json,"
-echo "or \`--delay $(awk -v d="$delay_ms" 'BEGIN{printf "%.3f", d / 1000}')\`), phoneme onsets on held-out speakers:"
+echo "CTC spikes come late: the median onset error on the training speakers (\`napkit align"
+echo "--reference\`, first 400 utterances) is $delay_ms ms. The model file stores it (\`napkit model"
+echo "set-delay\`), and \`napkit align\` and \`napkit report\` subtract it; phoneme onsets on held-out speakers:"
 echo
 echo '```'
 for set in dev test; do
-  echo "$set: $(onsets "$set" --delay-from "$work/train/quality.json" | sed 's/^ *all *//')"
+  echo "$set: $(onsets "$set" | sed 's/^ *all *//')"
 done
 echo '```'
