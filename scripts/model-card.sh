@@ -21,7 +21,7 @@ onsets() {
 # The onset delay, measured on training speakers and stored in the model
 # (napkit align and report subtract it), then checked on held-out speakers.
 onsets train --max-utterances 400 > /dev/null
-"$napkit" --quiet model set-delay "$model" --from "$work/train/quality.json"
+"$napkit" --quiet model set-delay "$model" --from "$work/train/quality.json" > /dev/null
 delay_ms=$("$napkit" model info "$model" | awk '/^onset delay/ {print $3}')
 
 echo "# models/$lang.safetensors"
@@ -38,14 +38,15 @@ echo
 echo "## Training"
 echo
 echo "- data (\`scripts/train-models.sh\`):"
-info() { "$napkit" corpus info --lang "$lang" "$1" | awk '/^utterances|^hours/{printf "%s %s; ", $1, $2}'; }
+info() { "$napkit" corpus info --lang "$lang" "$1" | awk '/^utterances|^hours/ {s = s (s ? ", " : "") $2 " " $1} END {print s}'; }
 echo "  - \`corpora/out/$lang/train\`, espeak-ng synthetic (recipe \`corpora/recipes/$lang.json\`): $(info "corpora/out/$lang/train")"
 for m in "$real"/*-train.tsv; do
-  [ -e "$m" ] && echo "  - real: \`${m#corpora/out/}\` ($(info "$m"))"
+  [ -e "$m" ] && echo "  - real: \`${m#corpora/out/}\`: $(info "$m")"
 done
-echo "- optimizer: Adam, peak lr 1e-3, 300 warm-up steps, cosine decay to 5%, gradient-norm clip 5,"
-echo "  60 s of audio per batch, SpecAugment (2 time masks ≤ 20 frames, 2 band masks ≤ 6), seed 1"
-echo "- $(grep -c '^epoch' "$log") epochs in $minutes minutes on 2 cores; last epoch:"
+echo "- optimizer: Adam, peak lr 1e-3, 300 warm-up steps, cosine decay to 5%, then a second cycle"
+echo "  from those weights (peak 2e-4, 100 warm-up steps); gradient-norm clip 5, 60 s of audio per"
+echo "  batch, SpecAugment (2 time masks ≤ 20 frames, 2 band masks ≤ 6), seed 1"
+echo "- $(grep -c '^epoch' "$log") epochs in all, $minutes minutes on 2 cores; last epoch:"
 echo "  \`$(grep '^epoch' "$log" | tail -n 1)\`"
 echo
 echo "## Results (greedy decoding, no language model)"
