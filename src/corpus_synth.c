@@ -3,6 +3,7 @@
  * sentence) is done in full by every shard, so shards agree; synthesis then
  * covers only the shard's speakers. */
 #include "corpus_impl.h"
+#include "strindex.h"
 
 #include "napkit/audio.h"
 #include "napkit/error.h"
@@ -154,6 +155,7 @@ static int recipe_read(const char *path, recipe *r) {
 static int read_sentences(const char *recipe_path, const recipe *r, const nk_alphabet *a,
                           char ***out, int *n, int *n_main, char **skipped, size_t *n_skipped) {
     char *dir = corpus_dirname(recipe_path), **norms = NULL;
+    nk_strindex seen = {0};
     size_t cap = 0, scap = 0, slen = 0;
     int rc = dir ? NK_OK : nk_fail(NK_ERR_NOMEM, "out of memory");
     *out = NULL;
@@ -178,8 +180,8 @@ static int read_sentences(const char *recipe_path, const recipe *r, const nk_alp
             if (!err && (words < r->min_words || words > r->max_words))
                 snprintf(reason, sizeof reason, "%d words, outside [%d, %d]", words, r->min_words, r->max_words);
             /* Exact duplicates (after normalization) would leak across splits. */
-            for (int k = 0; !err && !reason[0] && k < *n; k++)
-                if (!strcmp(norms[k], norm)) snprintf(reason, sizeof reason, "duplicate sentence");
+            if (!err && !reason[0] && nk_strindex_find(&seen, norms, norm) >= 0)
+                snprintf(reason, sizeof reason, "duplicate sentence");
             if (!rc && !reason[0]) {
                 if (*n == (int)cap) {
                     cap = cap ? 2 * cap : 1024;
@@ -193,6 +195,7 @@ static int read_sentences(const char *recipe_path, const recipe *r, const nk_alp
                 if (!rc) {
                     norms[(*n)++] = norm;
                     norm = NULL;
+                    rc = nk_strindex_add(&seen, norms, (size_t)*n);
                 }
             } else if (!rc) {
                 size_t need = strlen(path) + strlen(reason) + 32;
@@ -211,6 +214,7 @@ static int read_sentences(const char *recipe_path, const recipe *r, const nk_alp
         free(path);
     }
     free(dir);
+    nk_strindex_free(&seen);
     free_strings(norms, *n);
     if (!r->n_train_files) *n_main = *n;
     if (!rc && *n_main < r->dev_sentences + r->test_sentences + (*n > *n_main ? 0 : 1))

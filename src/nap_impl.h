@@ -2,6 +2,7 @@
 #ifndef NAPKIT_NAP_IMPL_H
 #define NAPKIT_NAP_IMPL_H
 
+#include "strindex.h"
 #include "napkit/nap.h"
 
 #include <cjson/cJSON.h>
@@ -20,8 +21,7 @@ struct nk_nap_sums {
     double *data; /* (G, block) */
     char **utts;
     size_t n_utts, utt_cap;
-    size_t *hash; /* open addressing over utts: index + 1, 0 = empty; hash_cap slots */
-    size_t hash_cap;
+    nk_strindex utt_index; /* finds an id in utts */
 };
 
 /* The accumulation settings as a JSON object (mode, center, target, window, layers). */

@@ -27,7 +27,7 @@ void nk_nap_sums_free(nk_nap_sums *s) {
     for (int g = 0; g < s->G; g++) free(s->groups[g]);
     for (size_t i = 0; i < s->n_utts; i++) free(s->utts[i]);
     free(s->cfg.layers), free(s->channels), free(s->identity), free(s->groups), free(s->n_events);
-    free(s->off), free(s->data), free(s->utts), free(s->hash);
+    free(s->off), free(s->data), free(s->utts), nk_strindex_free(&s->utt_index);
     free(s);
 }
 
@@ -154,21 +154,8 @@ const double *nk_nap_sums_sumsq(const nk_nap_sums *s, int g, int i) {
 
 /* ---- the set of summed utterances ---- */
 
-static size_t str_hash(const char *k) {
-    size_t h = 1469598103934665603u; /* FNV-1a */
-    for (; *k; k++) h = (h ^ (unsigned char)*k) * 1099511628211u;
-    return h;
-}
-
-/* The slot of id, or of the empty slot where it would go. */
-static size_t hash_slot(const nk_nap_sums *s, const char *id) {
-    size_t i = str_hash(id) & (s->hash_cap - 1);
-    while (s->hash[i] && strcmp(s->utts[s->hash[i] - 1], id)) i = (i + 1) & (s->hash_cap - 1);
-    return i;
-}
-
 int nk_nap_sums_has_utt(const nk_nap_sums *s, const char *id) {
-    return s->hash_cap && s->hash[hash_slot(s, id)] != 0;
+    return nk_strindex_find(&s->utt_index, s->utts, id) >= 0;
 }
 
 /* Records utterance id as summed; fails if it already is. */
@@ -177,20 +164,11 @@ static int add_utt(nk_nap_sums *s, const char *id) {
     if (s->n_utts == s->utt_cap) {
         size_t cap = s->utt_cap ? 2 * s->utt_cap : 64;
         char **u = realloc(s->utts, cap * sizeof *u);
-        size_t *h = calloc(2 * cap, sizeof *h);
-        if (!u || !h) {
-            if (u) s->utts = u;
-            free(h);
-            return nk_fail(NK_ERR_NOMEM, "naps: out of memory");
-        }
+        if (!u) return nk_fail(NK_ERR_NOMEM, "naps: out of memory");
         s->utts = u, s->utt_cap = cap;
-        free(s->hash);
-        s->hash = h, s->hash_cap = 2 * cap;
-        for (size_t i = 0; i < s->n_utts; i++) s->hash[hash_slot(s, s->utts[i])] = i + 1;
     }
     if (!(s->utts[s->n_utts] = strdup(id))) return nk_fail(NK_ERR_NOMEM, "naps: out of memory");
-    s->hash[hash_slot(s, id)] = ++s->n_utts;
-    return NK_OK;
+    return nk_strindex_add(&s->utt_index, s->utts, ++s->n_utts);
 }
 
 void nap_sums_add_block(nk_nap_sums *s, int g, const double *block, int64_t n_events) {
