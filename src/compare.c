@@ -10,13 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int same_frontend(const nk_frontend_config *a, const nk_frontend_config *b) {
-    return a->kind == b->kind && a->sample_rate == b->sample_rate && a->n_fft == b->n_fft && a->win == b->win &&
-           a->hop == b->hop && a->n_mels == b->n_mels && a->n_mfcc == b->n_mfcc && a->mel_scale == b->mel_scale &&
-           a->slaney_norm == b->slaney_norm && a->f_min == b->f_min && a->f_max == b->f_max && a->log == b->log &&
-           a->log_offset == b->log_offset && a->top_db == b->top_db && a->normalize == b->normalize;
-}
-
 static int check_layers(const nk_arch *arch, const int *l, int n, const char *which) {
     for (int i = 0; i < n; i++)
         if (l[i] < 0 || l[i] >= arch->n_layers)
@@ -83,7 +76,7 @@ static int worker_new(const job *j, const int *ca, const int *cb, worker *w) {
     int rc = nk_workspace_new(j->a, &w->wa);
     if (!rc) rc = nk_workspace_new(j->b, &w->wb);
     if (!rc) rc = nk_frontend_new(&A->frontend, &w->fa);
-    if (!rc && !same_frontend(&A->frontend, &B->frontend)) rc = nk_frontend_new(&B->frontend, &w->fb);
+    if (!rc && !nk_frontend_config_equal(&A->frontend, &B->frontend)) rc = nk_frontend_new(&B->frontend, &w->fb);
     if (!rc) rc = nk_cmp_moments_new(j->na, ca, j->nb, cb, &w->m);
     return rc;
 }

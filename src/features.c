@@ -38,6 +38,13 @@ static double f_max_of(const nk_frontend_config *c) {
     return c->f_max > 0 ? c->f_max : c->sample_rate / 2.0;
 }
 
+int nk_frontend_config_equal(const nk_frontend_config *a, const nk_frontend_config *b) {
+    return a->kind == b->kind && a->sample_rate == b->sample_rate && a->n_fft == b->n_fft && a->win == b->win &&
+           a->hop == b->hop && a->n_mels == b->n_mels && a->n_mfcc == b->n_mfcc && a->mel_scale == b->mel_scale &&
+           a->slaney_norm == b->slaney_norm && a->f_min == b->f_min && a->f_max == b->f_max && a->log == b->log &&
+           a->log_offset == b->log_offset && a->top_db == b->top_db && a->normalize == b->normalize;
+}
+
 int nk_frontend_config_check(const nk_frontend_config *c) {
     if (c->sample_rate < 1000 || c->sample_rate > 384000)
         return nk_fail(NK_ERR_ARG, "sample_rate %d Hz is out of range [1000, 384000]", c->sample_rate);

@@ -2,6 +2,7 @@
 #include "napkit/model.h"
 
 #include "napkit/error.h"
+#include "napkit/features.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -85,4 +86,42 @@ void nk_model_init(nk_model *m, uint64_t seed) {
             p[i] = (float)((2 * u - 1) * bound);
         }
     }
+}
+
+/* Why src cannot seed m, or NULL. */
+static const char *growth_mismatch(const nk_arch *a, const nk_arch *b) {
+    if (!nk_frontend_config_equal(&a->frontend, &b->frontend)) return "front end";
+    if (a->n_classes != b->n_classes || a->blank != b->blank) return "alphabet";
+    for (int k = 0; k < a->n_classes; k++)
+        if (strcmp(a->alphabet[k], b->alphabet[k])) return "alphabet";
+    if (a->n_layers != b->n_layers) return "number of layers";
+    for (int l = 0; l < a->n_layers; l++) {
+        const nk_layer_spec *x = &a->layers[l], *y = &b->layers[l];
+        if (x->kernel != y->kernel || x->stride != y->stride || x->padding != y->padding ||
+            x->dilation != y->dilation || x->activation != y->activation)
+            return "layer shapes";
+        if (x->in < y->in || x->out < y->out) return "channels (it is wider)";
+    }
+    if (a->layers[0].in != b->layers[0].in) return "input features";
+    return NULL;
+}
+
+int nk_model_grow(nk_model *m, const nk_model *src, const char *src_name) {
+    const char *why = growth_mismatch(&m->arch, &src->arch);
+    if (why)
+        return nk_fail(NK_ERR_ARG, "%s: cannot start %s from it: different %s", src_name, m->arch.name, why);
+    for (int l = 0; l < m->arch.n_layers; l++) {
+        const nk_layer_spec *d = &m->arch.layers[l], *s = &src->arch.layers[l];
+        const int k = d->kernel;
+        float *dw = m->params + m->offset[l], *db = dw + (size_t)d->out * d->in * k;
+        const float *sw = src->params + src->offset[l], *sb = sw + (size_t)s->out * s->in * k;
+        for (int o = 0; o < s->out; o++) {
+            float *row = dw + (size_t)o * d->in * k;
+            memcpy(row, sw + (size_t)o * s->in * k, (size_t)s->in * k * sizeof *row);
+            memset(row + (size_t)s->in * k, 0, (size_t)(d->in - s->in) * k * sizeof *row);
+            db[o] = sb[o];
+        }
+    }
+    m->onset_delay = NAN;
+    return NK_OK;
 }

@@ -41,6 +41,13 @@ expect train-init 0 'wrote' -- $napkit --quiet train --arch models/arch/small.js
   --epochs 1 --threads 1 -o $tmp/trained.safetensors
 [ -f $tmp/trained.safetensors ] && ! $napkit model info $tmp/trained.safetensors | grep -q 'onset delay'
 check "train --init passes the onset delay on" $?
+# --init grows a narrower model into a wider --arch; another alphabet is refused
+expect train-init-grow 0 '3773725 parameters' -- $napkit train --arch models/arch/medium.json --init $m \
+  --train $tmp/one.tsv --epochs 1 --threads 1 -o $tmp/grown.safetensors
+expect train-init-alphabet 1 'small\.safetensors: cannot start medium-de from it: different alphabet' -- \
+  $napkit --quiet train --arch models/arch/medium-de.json --init $m --train $tmp/one.tsv --epochs 1 -o $tmp/x.safetensors
+expect train-init-narrower 1 'grown\.safetensors: cannot start small from it: different channels' -- \
+  $napkit --quiet train --arch models/arch/small.json --init $tmp/grown.safetensors --train $tmp/one.tsv --epochs 1 -o $tmp/x.safetensors
 expect set-delay-clear 0 'onset delay removed' -- $napkit model set-delay $m --clear
 ! $napkit model info $m | grep -q 'onset delay'
 check "set-delay --clear leaves a delay" $?

@@ -579,6 +579,93 @@ static void test_init(void) {
     nk_model_free(m2);
 }
 
+/* tiny_json with every hidden layer wider (the input features and classes as they are). */
+static const char wide_json[] =
+    "{\"name\": \"wide\", \"alphabet\": [\"_\", \" \", \"a\", \"b\"], \"blank\": 0,"
+    " \"frontend\": {\"kind\": \"logmel\", \"n_mels\": 3},"
+    " \"layers\": ["
+    "  {\"type\": \"conv1d\", \"in\": 3, \"out\": 6, \"kernel\": 5, \"stride\": 2, \"padding\": 2},"
+    "  {\"type\": \"conv1d\", \"in\": 6, \"out\": 8, \"kernel\": 3, \"dilation\": 2, \"padding\": 1,"
+    "   \"activation\": \"hardtanh\"},"
+    "  {\"type\": \"conv1d\", \"in\": 8, \"out\": 5, \"kernel\": 4, \"stride\": 3},"
+    "  {\"type\": \"conv1d\", \"in\": 5, \"out\": 9, \"kernel\": 1, \"activation\": \"none\"},"
+    "  {\"type\": \"conv1d\", \"in\": 9, \"out\": 4, \"kernel\": 1, \"activation\": \"relu\"}]}";
+
+static nk_model *model_from_json(const char *json, uint64_t seed) {
+    nk_arch a;
+    nk_model *m = NULL;
+    CHECK_OK(nk_arch_parse(json, "test", &a));
+    CHECK_OK(nk_model_new(&a, &m));
+    nk_arch_free(&a);
+    nk_model_init(m, seed);
+    return m;
+}
+
+/* Growing a trained model into a wider architecture keeps its log-probs, and
+ * the zeroed weights into the old units get gradients (they learn); an equal
+ * architecture copies; a narrower one, another alphabet or front end fails. */
+static void test_grow(void) {
+    nk_model *small = tiny_model(), *wide = model_from_json(wide_json, 9);
+    nk_model_set_onset_delay(small, 0.05);
+    CHECK_OK(nk_model_grow(wide, small, "small.safetensors"));
+    CHECK(isnan(nk_model_onset_delay(wide)));
+    const int T = 60, F = 3;
+    float x[3 * 60];
+    fill(x, (size_t)F * T, -2, 2);
+    nk_workspace *ws_s, *ws_w;
+    CHECK_OK(nk_workspace_new(small, &ws_s));
+    CHECK_OK(nk_workspace_new(wide, &ws_w));
+    CHECK_OK(nk_model_forward(small, ws_s, x, T));
+    CHECK_OK(nk_model_forward(wide, ws_w, x, T));
+    const int L = nk_model_arch(small)->n_layers, K = nk_model_arch(small)->n_classes;
+    const int Tout = nk_ws_frames(ws_s, L - 1);
+    CHECK(nk_ws_frames(ws_w, L - 1) == Tout);
+    double worst = 0;
+    for (int i = 0; i < K * Tout; i++)
+        worst = fmax(worst, fabs(nk_ws_log_probs(ws_s)[i] - nk_ws_log_probs(ws_w)[i]));
+    CHECK(worst < 1e-5);
+    /* Layer 1's extra inputs (channels 4, 5 of layer 0) into its old outputs start at 0 and learn. */
+    const float *first = (const float *)x;
+    const int labels[] = {2, 3, 2}, U = 3;
+    const int *lab = labels;
+    double nll;
+    CHECK_OK(nk_model_ctc_batch(wide, &ws_w, 1, 1, &first, &T, &lab, &U, &nll));
+    const nk_layer_spec *s1 = &nk_model_arch(wide)->layers[1];
+    const size_t w1 = nk_model_layer_offset(wide, 1);
+    double zero_block = 0, grad_block = 0;
+    for (int o = 0; o < 5; o++)
+        for (int i = 4; i < s1->in; i++)
+            for (int k = 0; k < s1->kernel; k++) {
+                size_t j = w1 + ((size_t)o * s1->in + i) * s1->kernel + k;
+                zero_block += fabs(nk_model_params(wide)[j]);
+                grad_block += fabs(nk_model_grads(wide)[j]);
+            }
+    CHECK(zero_block == 0 && grad_block > 0);
+    /* Equal architecture: a copy. */
+    nk_model *copy = tiny_model();
+    nk_model_init(copy, 3);
+    CHECK_OK(nk_model_grow(copy, small, "small.safetensors"));
+    CHECK(!memcmp(nk_model_params(copy), nk_model_params(small), nk_model_param_count(small) * 4));
+    /* Narrower, another alphabet: refused, naming the file and the reason. */
+    CHECK(nk_model_grow(small, wide, "wide.safetensors") == NK_ERR_ARG);
+    CHECK(strstr(nk_last_error(), "wide.safetensors") && strstr(nk_last_error(), "channels"));
+    nk_arch a;
+    CHECK_OK(nk_arch_parse(wide_json, "test", &a));
+    free(a.alphabet[3]);
+    a.alphabet[3] = strdup("c");
+    nk_model *other = NULL;
+    CHECK_OK(nk_model_new(&a, &other));
+    CHECK(nk_model_grow(other, small, "small.safetensors") == NK_ERR_ARG);
+    CHECK(strstr(nk_last_error(), "alphabet"));
+    nk_arch_free(&a);
+    nk_model_free(other);
+    nk_model_free(copy);
+    nk_workspace_free(ws_s);
+    nk_workspace_free(ws_w);
+    nk_model_free(small);
+    nk_model_free(wide);
+}
+
 int main(void) {
     RUN(test_conv_layer_types);
     RUN(test_activations);
@@ -590,5 +677,6 @@ int main(void) {
     RUN(test_ctc_seeded);
     RUN(test_ctc_batch);
     RUN(test_init);
+    RUN(test_grow);
     return check_summary();
 }

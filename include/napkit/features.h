@@ -40,6 +40,8 @@ extern const char *const nk_normalize_names[];     /* "none", "utterance", "band
 void nk_frontend_config_default(nk_frontend_config *c);
 /* Checks ranges and consistency; the message names the bad setting. */
 int nk_frontend_config_check(const nk_frontend_config *c);
+/* 1 when both configurations give the same features. */
+int nk_frontend_config_equal(const nk_frontend_config *a, const nk_frontend_config *b);
 
 typedef struct nk_frontend nk_frontend;
 

@@ -43,6 +43,16 @@ size_t nk_model_layer_offset(const nk_model *m, int l);
 /* PyTorch's Conv1d initialization: weights and biases U(−1/√fan_in, 1/√fan_in),
  * fan_in = in·kernel, from a seeded generator (same seed, same model). */
 void nk_model_init(nk_model *m, uint64_t seed);
+/* Starts `m` from a narrower trained model `src` without changing what it
+ * computes (Net2Net-style growth): src's weights and biases fill the leading
+ * block of every layer, the weights from m's extra input channels into src's
+ * output channels are zeroed, and the extra units keep m's own (random)
+ * incoming weights, so they learn from the first step while the logits stay
+ * src's exactly. m and src need the same front end, alphabet, layer count,
+ * kernels, strides, paddings, dilations and activations, and m at least src's
+ * channels; an equal architecture makes m a copy. The onset delay is not
+ * carried over (m's extra units move it once trained). */
+int nk_model_grow(nk_model *m, const nk_model *src, const char *src_name);
 /* The CTC onset delay of these weights in seconds: how late the model's spikes
  * come after the sounds (measured with `napkit align --reference`, spike
  * boundary), which alignment subtracts by default. NAN when unknown, as for a

@@ -25,7 +25,8 @@ static const char usage[] =
     "  --max-duration S      skip longer utterances (default 20)\n"
     "  --checkpoint PATH     written after every epoch (default MODEL.ckpt)\n"
     "  --resume CKPT         continue a run from its checkpoint\n"
-    "  --init MODEL          start from a trained model's weights instead of random ones\n"
+    "  --init MODEL          start from a trained model's weights instead of random ones;\n"
+    "                        a narrower model (fewer channels) is grown into --arch\n"
     "Extra arguments after the options are more training corpora.\n";
 
 typedef struct {
@@ -127,15 +128,16 @@ int cmd_train(int argc, char **argv) {
         free(train_specs);
         return cli_fail("train");
     }
-    if (init) {
-        if (nk_model_load(init, &m)) rc = cli_fail("train");
-    } else if (nk_model_new(&arch, &m)) {
+    if (nk_model_new(&arch, &m)) {
         rc = cli_fail("train");
     } else {
         nk_model_init(m, o.seed);
+        /* --init: the trained model's weights, grown into --arch when that is wider. */
+        nk_model *src = NULL;
+        if (init && (nk_model_load(init, &src) || nk_model_grow(m, src, init))) rc = cli_fail("train");
+        nk_model_free(src);
     }
-    /* With --init the model's own architecture (and front end) rules. */
-    const nk_arch *a = m ? nk_model_arch(m) : &arch;
+    const nk_arch *a = &arch;
     if (!rc) rc = cli_load_dataset("train", a, train_specs, n_train, &data, &train);
     if (!rc && dev_spec) rc = cli_load_dataset("train", a, (char *const *)&dev_spec, 1, &data, &dev);
     if (!rc) {
