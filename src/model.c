@@ -72,21 +72,31 @@ static uint64_t splitmix64(uint64_t *state) {
     return z ^ (z >> 31);
 }
 
-void nk_model_init(nk_model *m, uint64_t seed) {
+/* Fills every layer's weights with U(−w, w) and its biases with U(−b, b), where
+ * (w, b) come from the layer's fan_in and activation under `scheme`. */
+void nk_model_init_with(nk_model *m, nk_init_scheme scheme, uint64_t seed) {
     uint64_t state = seed;
     for (int l = 0; l < m->arch.n_layers; l++) {
         const nk_layer_spec *s = &m->arch.layers[l];
-        /* kaiming_uniform(a=√5) on the weight and PyTorch's bias rule both give
-         * the bound 1/√fan_in. */
-        double bound = 1.0 / sqrt((double)s->in * s->kernel);
-        size_t n = (size_t)s->out * s->in * s->kernel + s->out;
+        const double fan_in = (double)s->in * s->kernel;
+        /* PyTorch: kaiming_uniform(a=√5) on the weight and its bias rule both
+         * give 1/√fan_in, which keeps only a third of the variance a ReLU layer
+         * needs: deep stacks start with outputs that barely depend on the
+         * input. Kaiming (He et al. 2015): variance gain/fan_in with gain 2
+         * before a ReLU, 1 before none or hardtanh, and zero biases. */
+        const double gain = s->activation == NK_ACT_RELU ? 2.0 : 1.0;
+        const double w = scheme == NK_INIT_KAIMING ? sqrt(3 * gain / fan_in) : 1 / sqrt(fan_in);
+        const double b = scheme == NK_INIT_KAIMING ? 0 : 1 / sqrt(fan_in);
+        const size_t n_weights = (size_t)s->out * s->in * s->kernel, n = n_weights + s->out;
         float *p = m->params + m->offset[l];
         for (size_t i = 0; i < n; i++) {
             double u = (double)(splitmix64(&state) >> 11) * 0x1.0p-53; /* [0, 1) */
-            p[i] = (float)((2 * u - 1) * bound);
+            p[i] = (float)((2 * u - 1) * (i < n_weights ? w : b));
         }
     }
 }
+
+void nk_model_init(nk_model *m, uint64_t seed) { nk_model_init_with(m, NK_INIT_PYTORCH, seed); }
 
 /* Why src cannot seed m, or NULL. */
 static const char *growth_mismatch(const nk_arch *a, const nk_arch *b) {

@@ -41,6 +41,19 @@ expect train-init 0 'wrote' -- $napkit --quiet train --arch models/arch/small.js
   --epochs 1 --threads 1 -o $tmp/trained.safetensors
 [ -f $tmp/trained.safetensors ] && ! $napkit model info $tmp/trained.safetensors | grep -q 'onset delay'
 check "train --init passes the onset delay on" $?
+# --weights picks the random initialization (kaiming by default); anything else is refused
+expect train-weights-bad 2 "--weights wants one of pytorch\|kaiming, got 'he'" -- $napkit --quiet train \
+  --arch models/arch/small.json --train $tmp/one.tsv --weights he -o $tmp/x.safetensors
+expect train-weights-pytorch 0 'wrote' -- $napkit --quiet train --arch models/arch/small.json --weights pytorch \
+  --train $tmp/one.tsv --epochs 1 --threads 1 -o $tmp/pytorch.safetensors
+expect train-weights-kaiming 0 'wrote' -- $napkit --quiet train --arch models/arch/small.json --weights kaiming \
+  --train $tmp/one.tsv --epochs 1 --threads 1 -o $tmp/kaiming.safetensors
+expect train-weights-default 0 'wrote' -- $napkit --quiet train --arch models/arch/small.json \
+  --train $tmp/one.tsv --epochs 1 --threads 1 -o $tmp/default.safetensors
+cmp -s $tmp/kaiming.safetensors $tmp/default.safetensors && ! cmp -s $tmp/kaiming.safetensors $tmp/pytorch.safetensors
+check "train: kaiming is the default initialization, pytorch another" $?
+grep -aqF '\"weights\":\"kaiming\"' $tmp/kaiming.safetensors && grep -aqF '\"weights\":\"pytorch\"' $tmp/pytorch.safetensors
+check "train records the initialization in the model file" $?
 # --init grows a narrower model into a wider --arch; another alphabet is refused
 expect train-init-grow 0 '3773725 parameters' -- $napkit train --arch models/arch/medium.json --init $m \
   --train $tmp/one.tsv --epochs 1 --threads 1 -o $tmp/grown.safetensors

@@ -579,6 +579,65 @@ static void test_init(void) {
     nk_model_free(m2);
 }
 
+/* Kaiming initialization keeps the scale of the activations through a deep
+ * ReLU stack (the reason to train with it), where PyTorch's default loses a
+ * factor of about √6 per layer; weights stay in their bound, biases are zero. */
+static void test_init_kaiming(void) {
+    enum { L = 10, C = 64, F = 16, T = 200 };
+    char json[4096];
+    int n = snprintf(json, sizeof json,
+                     "{\"name\": \"deep\", \"alphabet\": [\"_\", \"a\"], \"blank\": 0,"
+                     " \"frontend\": {\"kind\": \"logmel\", \"n_mels\": %d}, \"layers\": [", F);
+    for (int l = 0; l < L; l++)
+        n += snprintf(json + n, sizeof json - n,
+                      "{\"type\": \"conv1d\", \"in\": %d, \"out\": %d, \"kernel\": 7, \"padding\": 3}%s",
+                      l ? C : F, l < L - 1 ? C : 2, l < L - 1 ? ", " : "]}");
+    nk_arch a;
+    nk_model *m = NULL;
+    nk_workspace *ws = NULL;
+    CHECK_OK(nk_arch_parse(json, "deep", &a));
+    CHECK_OK(nk_model_new(&a, &m));
+    nk_arch_free(&a);
+    CHECK_OK(nk_workspace_new(m, &ws));
+    float *x = malloc(sizeof(float) * F * T);
+    fill(x, (size_t)F * T, -1.7f, 1.7f); /* about unit variance, like normalized features */
+    double ratio[2];
+    for (int scheme = NK_INIT_PYTORCH; scheme <= NK_INIT_KAIMING; scheme++) {
+        nk_model_init_with(m, (nk_init_scheme)scheme, 3);
+        CHECK_OK(nk_model_forward(m, ws, x, T));
+        double rms[2]; /* of layer 0's and layer L−2's pre-activations, the input-driven part */
+        for (int k = 0; k < 2; k++) {
+            const int l = k ? L - 2 : 0;
+            const float *z = nk_ws_preact(ws, l);
+            double sq = 0; /* about each channel's mean over time: the biases' share left out */
+            for (int c = 0; c < C; c++) {
+                double mean = 0;
+                for (int t = 0; t < T; t++) mean += z[c * T + t] / T;
+                for (int t = 0; t < T; t++) sq += (z[c * T + t] - mean) * (z[c * T + t] - mean);
+            }
+            rms[k] = sqrt(sq / (C * T));
+        }
+        ratio[scheme] = rms[1] / rms[0];
+        const nk_arch *ar = nk_model_arch(m);
+        for (int l = 0; l < ar->n_layers && scheme == NK_INIT_KAIMING; l++) {
+            const nk_layer_spec *sp = &ar->layers[l];
+            const size_t nw = (size_t)sp->out * sp->in * sp->kernel;
+            const double bound = sqrt(3 * (sp->activation == NK_ACT_RELU ? 2.0 : 1.0) / (sp->in * sp->kernel));
+            const float *p = nk_model_params(m) + nk_model_layer_offset(m, l);
+            double mx = 0, bias = 0;
+            for (size_t i = 0; i < nw; i++) mx = fmax(mx, fabs(p[i]));
+            for (int i = 0; i < sp->out; i++) bias = fmax(bias, fabs(p[nw + i]));
+            CHECK(mx <= bound && mx > 0.9 * bound);
+            CHECK(bias == 0);
+        }
+    }
+    CHECK(ratio[NK_INIT_KAIMING] > 0.1 && ratio[NK_INIT_KAIMING] < 3);
+    CHECK(ratio[NK_INIT_PYTORCH] < 0.01);
+    free(x);
+    nk_workspace_free(ws);
+    nk_model_free(m);
+}
+
 /* tiny_json with every hidden layer wider (the input features and classes as they are). */
 static const char wide_json[] =
     "{\"name\": \"wide\", \"alphabet\": [\"_\", \" \", \"a\", \"b\"], \"blank\": 0,"
@@ -677,6 +736,7 @@ int main(void) {
     RUN(test_ctc_seeded);
     RUN(test_ctc_batch);
     RUN(test_init);
+    RUN(test_init_kaiming);
     RUN(test_grow);
     return check_summary();
 }

@@ -43,6 +43,12 @@ size_t nk_model_layer_offset(const nk_model *m, int l);
 /* PyTorch's Conv1d initialization: weights and biases U(−1/√fan_in, 1/√fan_in),
  * fan_in = in·kernel, from a seeded generator (same seed, same model). */
 void nk_model_init(nk_model *m, uint64_t seed);
+typedef enum {
+    NK_INIT_PYTORCH, /* as nk_model_init */
+    NK_INIT_KAIMING, /* weights U(−√(3g/fan_in), √(3g/fan_in)), g = 2 before a ReLU, else 1;
+                      * biases 0: activations keep their scale through a deep ReLU stack */
+} nk_init_scheme;
+void nk_model_init_with(nk_model *m, nk_init_scheme scheme, uint64_t seed);
 /* Starts `m` from a narrower trained model `src` without changing what it
  * computes (Net2Net-style growth): src's weights and biases fill the leading
  * block of every layer, the weights from m's extra input channels into src's

@@ -20,6 +20,8 @@ static const char usage[] =
     "  --warmup N            warm-up steps (default 300), then cosine decay to 5%\n"
     "  --clip X              global gradient-norm clip (default 5, 0 = off)\n"
     "  --seed N              initialization, batching and augmentation seed (default 1)\n"
+    "  --weights S           random initialization: kaiming (default; He et al., for ReLU\n"
+    "                        stacks) or pytorch (Conv1d's default, as napkit model init)\n"
     "  --threads N           utterances in parallel (default 1); the model does not depend on it\n"
     "  --no-augment          no SpecAugment time/frequency masks\n"
     "  --max-duration S      skip longer utterances (default 20)\n"
@@ -46,8 +48,8 @@ static int print_epoch(const nk_epoch_report *r, void *ctx) {
 
 /* The training recipe goes into the model file for its model card. */
 static char *recipe_json(const nk_train_options *o, const nk_dataset *train, const nk_dataset *dev,
-                         char *const *train_specs, int n_train, const char *dev_spec, double dev_cer,
-                         double dev_wer) {
+                         char *const *train_specs, int n_train, const char *dev_spec, const char *weights,
+                         const char *init, double dev_cer, double dev_wer) {
     cJSON *j = cJSON_CreateObject(), *specs = cJSON_AddArrayToObject(j, "train");
     for (int i = 0; i < n_train; i++) cJSON_AddItemToArray(specs, cJSON_CreateString(train_specs[i]));
     if (dev_spec) cJSON_AddStringToObject(j, "dev", dev_spec);
@@ -58,6 +60,8 @@ static char *recipe_json(const nk_train_options *o, const nk_dataset *train, con
     cJSON_AddNumberToObject(j, "batch_seconds", o->batch_seconds);
     cJSON_AddNumberToObject(j, "lr", o->lr);
     cJSON_AddNumberToObject(j, "seed", (double)o->seed);
+    if (init) cJSON_AddStringToObject(j, "init", init);
+    else cJSON_AddStringToObject(j, "weights", weights);
     cJSON_AddBoolToObject(j, "specaugment", o->time_masks > 0);
     if (dev_cer >= 0) {
         cJSON_AddNumberToObject(j, "dev_cer", dev_cer);
@@ -70,19 +74,20 @@ static char *recipe_json(const nk_train_options *o, const nk_dataset *train, con
 
 int cmd_train(int argc, char **argv) {
     enum { O_ARCH = 256, O_TRAIN, O_DEV, O_EPOCHS, O_BATCH, O_LR, O_WARMUP, O_CLIP, O_SEED,
-           O_THREADS, O_NOAUG, O_MAXDUR, O_CKPT, O_RESUME, O_INIT };
+           O_THREADS, O_NOAUG, O_MAXDUR, O_CKPT, O_RESUME, O_INIT, O_WEIGHTS };
     static const struct option opts[] = {
         {"arch", 1, 0, O_ARCH}, {"train", 1, 0, O_TRAIN}, {"dev", 1, 0, O_DEV},
         {"epochs", 1, 0, O_EPOCHS}, {"batch-seconds", 1, 0, O_BATCH}, {"lr", 1, 0, O_LR},
         {"warmup", 1, 0, O_WARMUP}, {"clip", 1, 0, O_CLIP}, {"seed", 1, 0, O_SEED},
         {"threads", 1, 0, O_THREADS}, {"no-augment", 0, 0, O_NOAUG}, {"max-duration", 1, 0, O_MAXDUR},
         {"checkpoint", 1, 0, O_CKPT}, {"resume", 1, 0, O_RESUME}, {"init", 1, 0, O_INIT},
-        {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"weights", 1, 0, O_WEIGHTS},        {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     nk_train_options o;
     nk_train_options_default(&o);
     const char *arch_path = NULL, *dev_spec = NULL, *out = NULL, *ckpt = NULL, *resume = NULL, *init = NULL;
     char **train_specs = calloc((size_t)argc + 1, sizeof *train_specs);
-    int n_train = 0, bad = 0, seed = 1;
+    int n_train = 0, bad = 0, seed = 1, scheme = NK_INIT_KAIMING;
+    static const char *const schemes[] = {[NK_INIT_PYTORCH] = "pytorch", [NK_INIT_KAIMING] = "kaiming", NULL};
     cli_data_options data = {.max_duration = 20, .threads = 1};
     for (int c; (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1 && !bad;) {
         switch (c) {
@@ -103,6 +108,7 @@ int cmd_train(int argc, char **argv) {
         case O_CKPT: ckpt = optarg; break;
         case O_RESUME: resume = optarg; break;
         case O_INIT: init = optarg; break;
+        case O_WEIGHTS: bad = cli_choice("train", "--weights", optarg, schemes, &scheme); break;
         default: free(train_specs); return cli_usage_error("train", "unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -131,7 +137,7 @@ int cmd_train(int argc, char **argv) {
     if (nk_model_new(&arch, &m)) {
         rc = cli_fail("train");
     } else {
-        nk_model_init(m, o.seed);
+        nk_model_init_with(m, (nk_init_scheme)scheme, o.seed);
         /* --init: the trained model's weights, grown into --arch when that is wider. */
         nk_model *src = NULL;
         if (init && (nk_model_load(init, &src) || nk_model_grow(m, src, init))) rc = cli_fail("train");
@@ -156,7 +162,8 @@ int cmd_train(int argc, char **argv) {
         last.dev_wer = nk_wer(&c);
     }
     if (!rc) {
-        char *recipe = recipe_json(&o, train, dev, train_specs, n_train, dev_spec, last.dev_cer, last.dev_wer);
+        char *recipe = recipe_json(&o, train, dev, train_specs, n_train, dev_spec, schemes[scheme], init,
+                                   last.dev_cer, last.dev_wer);
         const char *meta[2] = {"napkit.training", recipe};
         if (!recipe || nk_model_save_extra(m, out, NULL, 0, meta, 1)) rc = cli_fail("train");
         free(recipe);
