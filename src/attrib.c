@@ -24,6 +24,8 @@ void nk_attr_options_default(nk_attr_options *o) {
     o->noise = 0.15;
     o->seed = 1;
     o->steps = 50;
+    o->max_steps = 3200;
+    o->ig_tolerance = 0.05;
     o->cam_layer = -1;
     o->cam_window = -1;
     o->patch_t = 10, o->patch_f = 0, o->stride_t = 5, o->stride_f = 0;
@@ -90,6 +92,7 @@ typedef struct {
     const nk_attr_options *o;
     float *map;
     double sigma;
+    double a0, da; /* IG: job i evaluates the path at α = a0 + i·da */
 } grad_job;
 
 /* SmoothGrad (Smilkov et al. 2017): the mean gradient over noisy copies of X.
@@ -102,11 +105,11 @@ static int smoothgrad_job(void *ctx, int i, nk_workspace *ws, float *buf) {
     return nk_target_gradient(c->m, ws, buf, c->T, c->tg, NK_RULE_GRADIENT, buf + c->n, NULL);
 }
 
-/* Integrated gradients (Sundararajan et al. 2017), right Riemann sum:
+/* Integrated gradients (Sundararajan et al. 2017), right Riemann sum over m steps:
  * IG = (X − X̄) ⊙ (1/m) Σ_{i=1..m} ∂y/∂X (X̄ + (i/m)(X − X̄)). */
 static int ig_job(void *ctx, int i, nk_workspace *ws, float *buf) {
     const grad_job *c = ctx;
-    const float a = (float)(i + 1) / c->o->steps, *bl = c->o->baseline;
+    const float a = (float)(c->a0 + i * c->da), *bl = c->o->baseline;
     for (size_t k = 0; k < c->n; k++) buf[k] = (bl ? bl[k] : 0) + a * (c->x[k] - (bl ? bl[k] : 0));
     return nk_target_gradient(c->m, ws, buf, c->T, c->tg, NK_RULE_GRADIENT, buf + c->n, NULL);
 }
@@ -120,11 +123,18 @@ static int smoothgrad(const nk_model *m, nk_workspace *ws, const float *x, size_
                       const nk_attr_options *o, float *map) {
     float lo = x[0], hi = x[0];
     for (size_t i = 1; i < n; i++) lo = x[i] < lo ? x[i] : lo, hi = x[i] > hi ? x[i] : hi;
-    grad_job c = {m, x, n, T, tg, o, map, o->noise * (hi - lo)};
+    grad_job c = {m, x, n, T, tg, o, map, o->noise * (hi - lo), 0, 0};
     memset(map, 0, n * sizeof *map);
     int rc = nk_attr_parallel(m, ws, o->samples, 2 * n, smoothgrad_job, add_gradient, &c);
     for (size_t i = 0; i < n; i++) map[i] /= o->samples;
     return rc;
+}
+
+/* Σ_k (X − X̄)_k · G_k / m: the sum of the map that gradient sums G over m points give. */
+static double ig_total(const float *x, const float *bl, const float *g, size_t n, int m) {
+    double total = 0;
+    for (size_t k = 0; k < n; k++) total += (double)(x[k] - (bl ? bl[k] : 0)) * g[k];
+    return total / m;
 }
 
 static int integrated_gradients(const nk_model *m, nk_workspace *ws, const float *x, size_t n, int T,
@@ -136,15 +146,24 @@ static int integrated_gradients(const nk_model *m, nk_workspace *ws, const float
     free(zero);
     if (rc) return rc;
     rep->y_baseline = nk_target_value(ws, tg);
-    grad_job c = {m, x, n, T, tg, o, map, 0};
+    const double dy = rep->y - rep->y_baseline;
+    /* map sums the gradients at the points i/steps; each doubling adds the
+     * midpoints (2i − 1)/(2·steps), which makes it the sum at 2·steps. */
+    grad_job c = {m, x, n, T, tg, o, map, 0, 1.0 / o->steps, 1.0 / o->steps};
     memset(map, 0, n * sizeof *map);
-    if ((rc = nk_attr_parallel(m, ws, o->steps, 2 * n, ig_job, add_gradient, &c))) return rc;
-    double total = 0;
-    for (size_t i = 0; i < n; i++) {
-        map[i] *= (x[i] - (bl ? bl[i] : 0)) / o->steps;
-        total += map[i];
+    int steps = o->steps, jobs = o->steps;
+    for (;;) {
+        if ((rc = nk_attr_parallel(m, ws, jobs, 2 * n, ig_job, add_gradient, &c))) return rc;
+        double total = ig_total(x, bl, map, n, steps);
+        rep->completeness = fabs(total - dy);
+        const double allowed = o->ig_tolerance * fmax(fabs(dy), fabs(total));
+        if (o->ig_tolerance == 0 || !(rep->completeness > allowed) || 2L * steps > o->max_steps) break;
+        c.a0 = 0.5 / steps, c.da = 1.0 / steps;
+        jobs = steps;
+        steps *= 2;
     }
-    rep->completeness = fabs(total - (rep->y - rep->y_baseline));
+    for (size_t k = 0; k < n; k++) map[k] *= (x[k] - (bl ? bl[k] : 0)) / steps;
+    rep->steps = steps;
     return NK_OK;
 }
 
@@ -153,8 +172,9 @@ static int check_options(const nk_attr_options *o, const nk_target *tg) {
         return nk_fail(NK_ERR_ARG, "attribution: unknown method %d", (int)o->method);
     if (o->method == NK_ATTR_SMOOTHGRAD && (o->samples < 1 || !(o->noise >= 0) || !isfinite(o->noise)))
         return nk_fail(NK_ERR_ARG, "smoothgrad: needs samples ≥ 1 and a finite noise level ≥ 0");
-    if (o->method == NK_ATTR_IG && o->steps < 1)
-        return nk_fail(NK_ERR_ARG, "ig: needs steps ≥ 1 (got %d)", o->steps);
+    if (o->method == NK_ATTR_IG && (o->steps < 1 || !(o->ig_tolerance >= 0)))
+        return nk_fail(NK_ERR_ARG, "ig: needs steps ≥ 1 and a tolerance ≥ 0 (got %d, %g)", o->steps,
+                       o->ig_tolerance);
     if (o->method >= NK_ATTR_LRP_EPS && tg->kind == NK_TARGET_CTC)
         return nk_fail(NK_ERR_ARG, "%s: LRP needs a logit, token or unit target, not the CTC loss",
                        nk_attr_method_names[o->method]);

@@ -473,7 +473,7 @@ static int attribution(rp_run *run, rp_model *pm) {
             cJSON_AddStringToObject(e, "utterance", x->id);
             cJSON_AddStringToObject(e, "text", x->text);
             cJSON_AddStringToObject(e, "method", "ig");
-            cJSON_AddNumberToObject(e, "steps", o.steps);
+            cJSON_AddNumberToObject(e, "steps", rep.steps);
             cJSON_AddItemToObject(e, "y", rp_number(rep.y));
             cJSON_AddItemToObject(e, "y_baseline", rp_number(rep.y_baseline));
             cJSON_AddItemToObject(e, "completeness_error", rp_number(rep.completeness));
@@ -484,7 +484,7 @@ static int attribution(rp_run *run, rp_model *pm) {
                       "Integrated gradients (%d steps from an all-zero baseline, the mean of the normalized features) of "
                       "the CTC log-likelihood of the transcript \"%s\" (utterance %s; y = %.3g, completeness error "
                       "%.2g): red cells raise it, blue lower it; the forced alignment's words and phonemes below.",
-                      o.steps, x->text, x->id, rep.y, rep.completeness);
+                      rep.steps, x->text, x->id, rep.y, rep.completeness);
             done++;
         }
         nk_textgrid_free(grid);

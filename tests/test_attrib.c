@@ -204,23 +204,23 @@ static void test_occlusion(void) {
     nk_model_free(m);
 }
 
-/* Integrated gradients on the small model: ΣIG = y(X) − y(0) within 1% at m = 256.
- * The weights are PyTorch's initialization scaled by √6 (He-uniform), so the
- * activations keep their scale through the 11 layers and y(X) − y(0) is not tiny. */
-static void test_ig_completeness(void) {
+/* small.json with Kaiming weights: the activations keep their scale through
+ * the 11 layers, so y(X) − y(0) is not tiny. */
+static nk_model *kaiming_small(nk_workspace **ws) {
     nk_arch a;
     nk_model *m = NULL;
-    nk_workspace *ws = NULL;
     CHECK_OK(nk_arch_load("models/arch/small.json", &a));
     CHECK_OK(nk_model_new(&a, &m));
     nk_arch_free(&a);
-    nk_model_init(m, 5);
-    for (int l = 0; l < nk_model_arch(m)->n_layers; l++) {
-        const nk_layer_spec *s = &nk_model_arch(m)->layers[l];
-        float *w = nk_model_params(m) + nk_model_layer_offset(m, l);
-        for (size_t i = 0; i < (size_t)s->out * s->in * s->kernel; i++) w[i] *= sqrtf(6);
-    }
-    CHECK_OK(nk_workspace_new(m, &ws));
+    nk_model_init_with(m, NK_INIT_KAIMING, 5);
+    CHECK_OK(nk_workspace_new(m, ws));
+    return m;
+}
+
+/* Integrated gradients on the small model: ΣIG = y(X) − y(0) within 1% at m = 256. */
+static void test_ig_completeness(void) {
+    nk_workspace *ws = NULL;
+    nk_model *m = kaiming_small(&ws);
     const int F = 40, T = 80;
     float *x = randn((size_t)F * T, 2), *map = malloc(sizeof(float) * F * T);
     const char *specs[] = {"logit:7:20", "unit:8:3:10", "ctc"};
@@ -230,18 +230,60 @@ static void test_ig_completeness(void) {
         CHECK_OK(nk_target_resolve(m, ws, x, T, NULL, 0, &tg));
         nk_attr_options o;
         nk_attr_options_default(&o);
-        o.method = NK_ATTR_IG, o.steps = 256;
+        o.method = NK_ATTR_IG, o.steps = 256, o.ig_tolerance = 0;
         nk_attr_report r;
         CHECK_OK(nk_attribute(m, ws, x, T, &tg, &o, map, &r));
         const double dy = r.y - r.y_baseline;
         printf("ig %-12s y(X) %.6g  y(0) %.6g  ΣIG %.6g  completeness error %.3g (%.3g%%)\n", specs[s], r.y,
                r.y_baseline, r.sum, r.completeness, 100 * r.completeness / fabs(dy));
+        CHECK(r.steps == 256);
         CHECK(fabs(dy) > 1e-3);
         CHECK(r.completeness <= 0.01 * fabs(dy));
         CHECK_NEAR(r.completeness, fabs(r.sum - dy), 1e-6 * fabs(dy) + 1e-9);
         nk_target_clear(&tg);
     }
     free(x), free(map);
+    nk_workspace_free(ws);
+    nk_model_free(m);
+}
+
+/* Adaptive IG doubles from `steps` until the map adds up: it stops at the first
+ * doubling within the tolerance, gives the map a fixed run of that many steps
+ * gives (the earlier gradients reused, not recomputed), and stops at max_steps. */
+static void test_ig_adaptive(void) {
+    nk_workspace *ws = NULL;
+    nk_model *m = kaiming_small(&ws);
+    const int F = 40, T = 80;
+    const size_t n = (size_t)F * T;
+    float *x = randn(n, 3), *map = malloc(sizeof(float) * n), *fixed = malloc(sizeof(float) * n);
+    nk_target tg;
+    CHECK_OK(nk_target_parse("ctc", &tg));
+    CHECK_OK(nk_target_resolve(m, ws, x, T, NULL, 0, &tg));
+    nk_attr_options o;
+    nk_attr_options_default(&o);
+    o.method = NK_ATTR_IG, o.steps = 2, o.ig_tolerance = 0.002;
+    nk_attr_report r, f;
+    CHECK_OK(nk_attribute(m, ws, x, T, &tg, &o, map, &r));
+    const double dy = fabs(r.y - r.y_baseline);
+    printf("adaptive ig: %d steps, completeness error %.3g (%.3g%%)\n", r.steps, r.completeness,
+           100 * r.completeness / dy);
+    CHECK(r.steps > 2 && r.steps <= o.max_steps && (r.steps & (r.steps - 1)) == 0);
+    CHECK(r.completeness <= o.ig_tolerance * fmax(dy, fabs(r.sum)));
+    nk_attr_options one = o;
+    one.steps = r.steps, one.ig_tolerance = 0;
+    CHECK_OK(nk_attribute(m, ws, x, T, &tg, &one, fixed, &f));
+    double diff = 0, scale = 0;
+    for (size_t k = 0; k < n; k++) diff = fmax(diff, fabs(map[k] - fixed[k])), scale = fmax(scale, fabs(fixed[k]));
+    CHECK(f.steps == r.steps && diff <= 1e-5 * scale);
+    one.steps = r.steps / 2; /* one doubling fewer was not enough */
+    CHECK_OK(nk_attribute(m, ws, x, T, &tg, &one, fixed, &f));
+    CHECK(f.completeness > o.ig_tolerance * fmax(dy, fabs(f.sum)));
+    nk_attr_options capped = o;
+    capped.max_steps = r.steps / 2 + 1; /* the doubling to r.steps would pass it */
+    CHECK_OK(nk_attribute(m, ws, x, T, &tg, &capped, fixed, &f));
+    CHECK(f.steps == r.steps / 2);
+    nk_target_clear(&tg);
+    free(x), free(map), free(fixed);
     nk_workspace_free(ws);
     nk_model_free(m);
 }
@@ -340,6 +382,7 @@ int main(void) {
     RUN(test_gxi_and_smoothgrad);
     RUN(test_occlusion);
     RUN(test_ig_completeness);
+    RUN(test_ig_adaptive);
     RUN(test_thread_count);
     RUN(test_upsample);
     RUN(test_bad_input);

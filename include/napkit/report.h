@@ -61,7 +61,7 @@ typedef struct {
     int n_selective;         /* most selective units per layer in the tables (default 3) */
     int n_erp_groups;        /* groups drawn in each ERP figure (default 5) */
     int n_attributions;      /* utterances with an attribution map per model (default 2) */
-    int ig_steps;            /* integrated-gradient steps (default 32) */
+    int ig_steps;            /* integrated-gradient steps to start from (default 32) */
     int n_top_units;         /* units with top-activating snippets per model (default 2) */
     int top_k;               /* snippets per unit (default 3) */
     int som_epochs;          /* topographic maps (default 300) */
