@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const nk_align_tier_names[] = {"words", "letters", "phones", NULL};
 
 int nk_align_config_init(nk_align_config *c, const nk_arch *arch) {
     memset(c, 0, sizeof *c);
@@ -34,7 +33,7 @@ double nk_align_model_delay(const nk_model *m, int midway) {
 
 void nk_align_result_free(nk_align_result *r) {
     if (!r) return;
-    for (int t = 0; t < NK_ALIGN_N_TIERS; t++) free(r->ev[t]);
+    for (int t = 0; t < NK_N_TIERS; t++) free(r->ev[t]);
     free(r->words);
     memset(r, 0, sizeof *r);
 }
@@ -63,7 +62,7 @@ void nk_align_phone_spans(const double *start, const double *end, const nk_lp_gr
 }
 
 /* Appends an event to a tier, growing it. */
-static int push(nk_align_result *r, nk_align_tier t, const nk_align_event *ev, int *cap) {
+static int push(nk_align_result *r, nk_tier_kind t, const nk_align_event *ev, int *cap) {
     if (r->n[t] == cap[t]) {
         int c = cap[t] ? 2 * cap[t] : 64;
         nk_align_event *p = realloc(r->ev[t], (size_t)c * sizeof *p);
@@ -122,7 +121,7 @@ static int word_phones(const utt_frames *u, int u0, int u1, const char *word, in
             nk_align_event ev = event_at(u, label, ps[ph], pe[ph], nk_phone_at(p.phone[ph])->ipa, (float)conf, w);
             ev.letter = c->alphabet[u->span[label].label];
             ev.phone = p.phone[ph];
-            rc = push(r, NK_ALIGN_PHONES, &ev, cap);
+            rc = push(r, NK_TIER_PHONES, &ev, cap);
         }
     }
     return rc;
@@ -156,7 +155,7 @@ static int build_events(const utt_frames *u, const int *labels, int U, nk_align_
     size_t bytes = 1;
     for (int i = 0; i < U; i++) bytes += strlen(c->alphabet[labels[i]]) + 1;
     if (!(r->words = malloc(bytes))) return nk_fail(NK_ERR_NOMEM, "out of memory aligning");
-    int cap[NK_ALIGN_N_TIERS] = {0}, rc = NK_OK, n_letters = 0, w = 0;
+    int cap[NK_N_TIERS] = {0}, rc = NK_OK, n_letters = 0, w = 0;
     char *text = r->words;
     double conf_sum = 0;
     for (int u0 = 0; !rc && u0 < U;) {
@@ -172,14 +171,14 @@ static int build_events(const utt_frames *u, const int *labels, int U, nk_align_
             text = stpcpy(text, sym);
             nk_align_event ev = event_at(u, u1, u->ls[u1], u->le[u1], sym, u->span[u1].confidence, w);
             ev.letter = sym;
-            if ((rc = push(r, NK_ALIGN_LETTERS, &ev, cap))) return rc;
+            if ((rc = push(r, NK_TIER_LETTERS, &ev, cap))) return rc;
             word_conf += u->span[u1].confidence;
         }
         *text++ = 0;
         n_letters += u1 - u0;
         conf_sum += word_conf;
         nk_align_event ev = event_at(u, u0, u->ls[u0], u->le[u1 - 1], word, (float)(word_conf / (u1 - u0)), w);
-        rc = push(r, NK_ALIGN_WORDS, &ev, cap);
+        rc = push(r, NK_TIER_WORDS, &ev, cap);
         if (!rc && c->lp) rc = word_phones(u, u0, u1, word, w, r, cap);
         u0 = u1, w++;
     }

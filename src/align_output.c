@@ -17,15 +17,15 @@ const char *nk_align_phone_label(int phone, int arpabet) {
     return arpabet && p->arpabet ? p->arpabet : p->ipa;
 }
 
-static const char *label_of(const nk_align_event *e, nk_align_tier t, int arpabet) {
-    return t == NK_ALIGN_PHONES ? nk_align_phone_label(e->phone, arpabet) : e->label;
+static const char *label_of(const nk_align_event *e, nk_tier_kind t, int arpabet) {
+    return t == NK_TIER_PHONES ? nk_align_phone_label(e->phone, arpabet) : e->label;
 }
 
 int nk_align_textgrid(const nk_align_result *r, int arpabet, nk_textgrid **out) {
     int rc = nk_textgrid_new(0, r->duration, out);
-    for (int t = 0; !rc && t < NK_ALIGN_N_TIERS; t++) {
+    for (int t = 0; !rc && t < NK_N_TIERS; t++) {
         int tier;
-        rc = nk_textgrid_add_tier(*out, nk_align_tier_names[t], &tier);
+        rc = nk_textgrid_add_tier(*out, nk_tier_names[t], &tier);
         for (int i = 0; !rc && i < r->n[t]; i++) {
             const nk_align_event *e = &r->ev[t][i];
             rc = nk_textgrid_append(*out, tier, e->start, e->end, label_of(e, t, arpabet));
@@ -36,7 +36,7 @@ int nk_align_textgrid(const nk_align_result *r, int arpabet, nk_textgrid **out) 
     return rc;
 }
 
-int nk_align_write_ctm(FILE *fp, const char *utt, const nk_align_result *r, nk_align_tier tier,
+int nk_align_write_ctm(FILE *fp, const char *utt, const nk_align_result *r, nk_tier_kind tier,
                        int arpabet) {
     for (int i = 0; i < r->n[tier]; i++) {
         const nk_align_event *e = &r->ev[tier][i];
@@ -51,13 +51,11 @@ int nk_align_write_ctm(FILE *fp, const char *utt, const nk_align_result *r, nk_a
 static double round3(double x) { return (double)(long long)(x * 1000 + 0.5) / 1000; }
 
 int nk_align_write_events(FILE *fp, const char *utt, const nk_align_result *r) {
-    static const nk_event_tier as_event_tier[NK_ALIGN_N_TIERS] = {
-        [NK_ALIGN_WORDS] = NK_EVENT_WORDS, [NK_ALIGN_LETTERS] = NK_EVENT_LETTERS, [NK_ALIGN_PHONES] = NK_EVENT_PHONES};
-    for (int t = 0; t < NK_ALIGN_N_TIERS; t++) {
+    for (int t = 0; t < NK_N_TIERS; t++) {
         for (int i = 0; i < r->n[t]; i++) {
             const nk_align_event *e = &r->ev[t][i];
-            const nk_phone_info *p = t == NK_ALIGN_PHONES ? nk_phone_at(e->phone) : NULL;
-            nk_event v = {(char *)utt, as_event_tier[t], (char *)e->label, e->start, e->end, e->peak, e->confidence,
+            const nk_phone_info *p = t == NK_TIER_PHONES ? nk_phone_at(e->phone) : NULL;
+            nk_event v = {(char *)utt, (nk_tier_kind)t, (char *)e->label, e->start, e->end, e->peak, e->confidence,
                           (char *)e->letter, p ? (char *)nk_phone_class_names[p->cls] : NULL,
                           p ? (char *)p->arpabet : NULL};
             int rc = nk_event_write_line(fp, &v);
@@ -103,7 +101,7 @@ static int write_lines(const char *dir, const char *name, const nk_dataset *d, c
         if (items[i].status != NK_ALIGN_OK) continue;
         const char *id = nk_dataset_get(d, i)->id;
         rc = tier < 0 ? nk_align_write_events(f.fp, id, &items[i].r)
-                      : nk_align_write_ctm(f.fp, id, &items[i].r, (nk_align_tier)tier, arpabet);
+                      : nk_align_write_ctm(f.fp, id, &items[i].r, (nk_tier_kind)tier, arpabet);
     }
     if (!rc) rc = nk_outfile_commit(&f);
     else if (!open_rc) rc = nk_fail(rc, "%s: %s", path, nk_last_error()), nk_outfile_abort(&f);
@@ -138,7 +136,7 @@ int nk_align_write_dir(const char *dir, const nk_dataset *d, const nk_align_item
     static const char *const ctm[] = {"words.ctm", "letters.ctm", "phones.ctm"};
     int rc = nk_mkdirs(dir);
     if (!rc) rc = write_textgrids(dir, d, items, arpabet);
-    for (int t = 0; !rc && t < NK_ALIGN_N_TIERS; t++) rc = write_lines(dir, ctm[t], d, items, t, arpabet);
+    for (int t = 0; !rc && t < NK_N_TIERS; t++) rc = write_lines(dir, ctm[t], d, items, t, arpabet);
     if (!rc) rc = write_lines(dir, "events.jsonl", d, items, -1, 0);
     if (!rc) rc = write_summary(dir, d, items);
     return rc;

@@ -66,7 +66,7 @@ static int record(nk_align_quality *q, double err, int cls) {
 int nk_align_quality_add(nk_align_quality *q, const nk_align_result *r, const nk_textgrid *ref) {
     const nk_tier *tier = nk_textgrid_tier(ref, "phones");
     if (!tier) return nk_fail(NK_ERR_FORMAT, "the reference TextGrid has no \"phones\" tier");
-    int np = r->n[NK_ALIGN_PHONES], nr = 0;
+    int np = r->n[NK_TIER_PHONES], nr = 0;
     int *ids = malloc(((size_t)tier->n + (size_t)np + 1) * sizeof *ids);
     double *onset = malloc(((size_t)tier->n + 1) * sizeof *onset);
     nk_nw_pair *pairs = malloc(((size_t)tier->n + (size_t)np + 1) * sizeof *pairs);
@@ -77,7 +77,7 @@ int nk_align_quality_add(nk_align_quality *q, const nk_align_result *r, const nk
         ids[nr++] = ref_phone(tier->iv[i].text);
     }
     int *pred = ids + nr;
-    for (int i = 0; !rc && i < np; i++) pred[i] = r->ev[NK_ALIGN_PHONES][i].phone;
+    for (int i = 0; !rc && i < np; i++) pred[i] = r->ev[NK_TIER_PHONES][i].phone;
     int n_pairs = 0;
     double score;
     nk_nw_scoring sc = {.score = phone_score, .gap_open = -1, .gap_extend = -1};
@@ -85,7 +85,7 @@ int nk_align_quality_add(nk_align_quality *q, const nk_align_result *r, const nk
     for (int k = 0; !rc && k < n_pairs; k++) {
         int a = pairs[k].a, b = pairs[k].b;
         if (a < 0 || b < 0 || phone_score(pred[a], ids[b], NULL) < 1) continue;
-        rc = record(q, r->ev[NK_ALIGN_PHONES][a].start - onset[b], nk_phone_at(ids[b])->cls);
+        rc = record(q, r->ev[NK_TIER_PHONES][a].start - onset[b], nk_phone_at(ids[b])->cls);
     }
     if (!rc) {
         for (int i = 0; i < nr; i++)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const nk_event_tier_names[] = {"phones", "letters", "words", NULL};
+const char *const nk_tier_names[] = {"words", "letters", "phones", NULL};
 
 void nk_events_free(nk_events *e) {
     if (!e) return;
@@ -89,8 +89,8 @@ static const char *parse_line(const cJSON *o, nk_event *ev, char *buf, size_t bu
         if (!vals[i]) return snprintf(buf, bufsz, "\"%s\" is %s", keys[i], why), buf;
     }
     int tier = -1;
-    for (int i = 0; nk_event_tier_names[i]; i++)
-        if (!strcmp(vals[1], nk_event_tier_names[i])) tier = i;
+    for (int i = 0; nk_tier_names[i]; i++)
+        if (!strcmp(vals[1], nk_tier_names[i])) tier = i;
     if (tier < 0) return snprintf(buf, bufsz, "unknown tier \"%s\" (phones, letters or words)", vals[1]), buf;
     const char *nkeys[] = {"start", "end", "peak", "confidence"};
     double num[4];
@@ -111,7 +111,7 @@ static const char *parse_line(const cJSON *o, nk_event *ev, char *buf, size_t bu
     if (why) return snprintf(buf, bufsz, "\"class\" is %s", why), buf;
     const char *arpabet = string_member(o, "phone_arpabet", 0, &why);
     if (why) return snprintf(buf, bufsz, "\"phone_arpabet\" is %s", why), buf;
-    *ev = (nk_event){(char *)vals[0], (nk_event_tier)tier, (char *)vals[2], num[0], num[1], num[2], num[3],
+    *ev = (nk_event){(char *)vals[0], (nk_tier_kind)tier, (char *)vals[2], num[0], num[1], num[2], num[3],
                      (char *)letter, (char *)cls, (char *)arpabet};
     return NULL;
 }
@@ -162,7 +162,7 @@ int nk_event_write_line(FILE *fp, const nk_event *v) {
     cJSON *o = cJSON_CreateObject();
     if (!o) return nk_fail(NK_ERR_NOMEM, "%s: out of memory writing events", v->utt);
     cJSON_AddStringToObject(o, "utt", v->utt);
-    cJSON_AddStringToObject(o, "tier", nk_event_tier_names[v->tier]);
+    cJSON_AddStringToObject(o, "tier", nk_tier_names[v->tier]);
     cJSON_AddStringToObject(o, "label", v->label);
     cJSON_AddNumberToObject(o, "start", round3(v->start));
     cJSON_AddNumberToObject(o, "end", round3(v->end));
@@ -201,7 +201,7 @@ int nk_events_from_alignment(const char *utt, const float *log_probs, int K, int
     for (int u = 0; !rc && u < U; u++) {
         const char *sym = alphabet[spans[u].label];
         if (skip && !strcmp(sym, skip)) continue;
-        nk_event ev = {(char *)utt, NK_EVENT_LETTERS, (char *)sym, spans[u].start * frame_seconds,
+        nk_event ev = {(char *)utt, NK_TIER_LETTERS, (char *)sym, spans[u].start * frame_seconds,
                        spans[u].end * frame_seconds, spans[u].peak * frame_seconds, spans[u].confidence,
                        (char *)sym, NULL, NULL};
         rc = nk_events_add(out, &ev);

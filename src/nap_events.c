@@ -11,9 +11,9 @@
 #include <string.h>
 
 const char *const nk_nap_grouping_names[] = {"phoneme", "letter", "class", "word", NULL};
-static const nk_event_tier grouping_tier[] = {NK_EVENT_PHONES, NK_EVENT_LETTERS, NK_EVENT_PHONES, NK_EVENT_WORDS};
+static const nk_tier_kind grouping_tier[] = {NK_TIER_PHONES, NK_TIER_LETTERS, NK_TIER_PHONES, NK_TIER_WORDS};
 
-nk_event_tier nk_nap_grouping_tier(nk_nap_grouping kind) { return grouping_tier[kind]; }
+nk_tier_kind nk_nap_grouping_tier(nk_nap_grouping kind) { return grouping_tier[kind]; }
 
 typedef struct {
     const char *id;
@@ -47,7 +47,7 @@ void nk_nap_grouped_free(nk_nap_grouped *r) {
 int nk_nap_group_events(const nk_events *e, nk_nap_grouping kind, const nk_arch *arch, const nk_dataset *d,
                         nk_nap_grouped *r) {
     const size_t n = nk_dataset_size(d);
-    const nk_event_tier tier = grouping_tier[kind];
+    const nk_tier_kind tier = grouping_tier[kind];
     memset(r, 0, sizeof *r);
     r->n_utts = n;
     utt_key *keys = malloc(sizeof *keys * (n + 1));
@@ -95,10 +95,10 @@ int nk_nap_group_events(const nk_events *e, nk_nap_grouping kind, const nk_arch 
     }
     int rc = NK_OK;
     if (shard.count > 1 && e->n == 0) rc = NK_OK; /* a shard whose utterances gave no events: nothing to sum */
-    else if (n_tier == 0) rc = nk_fail(NK_ERR_EMPTY, "the events hold no %s events", nk_event_tier_names[tier]);
+    else if (n_tier == 0) rc = nk_fail(NK_ERR_EMPTY, "the events hold no %s events", nk_tier_names[tier]);
     else if (n_known == 0)
         rc = nk_fail(NK_ERR_EMPTY, "none of the %zu %s events refers to an utterance of the corpus (e.g. %s)", n_tier,
-                     nk_event_tier_names[tier], unknown ? unknown : "-");
+                     nk_tier_names[tier], unknown ? unknown : "-");
     /* the utterances events refer to but the corpus lacks, each once */
     qsort(r->missing, r->n_missing_events, sizeof *r->missing, cmp_str);
     for (size_t j = 0; j < r->n_missing_events; j++)
@@ -118,7 +118,7 @@ int nk_nap_group_events(const nk_events *e, nk_nap_grouping kind, const nk_arch 
         const nk_event *v = &e->ev[j];
         const char *label = kind == NK_NAP_GROUP_CLASS ? v->cls : v->label;
         char **g = bsearch(&label, r->groups, r->G, sizeof *r->groups, cmp_str);
-        const char *letter = v->tier == NK_EVENT_LETTERS ? v->label : v->letter;
+        const char *letter = v->tier == NK_TIER_LETTERS ? v->label : v->letter;
         r->ev[match[j]][r->n_ev[match[j]]++] =
             (nk_nap_event){(int)(g - r->groups), v->start, v->end, v->peak, alphabet_index(arch, letter)};
     }

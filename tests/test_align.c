@@ -68,9 +68,9 @@ static void test_letters_and_words(void) {
     /* a [2,5) b [5,7) ␣ [7,9); c is last: median of 3, 2, 2 frames = 2 → [9,11) */
     double want[][3] = {{0.04, 0.10, 0.04}, {0.10, 0.14, 0.10}, {0.18, 0.22, 0.18}};
     const char *sym[] = {"a", "b", "c"};
-    CHECK(r.n[NK_ALIGN_LETTERS] == 3 && r.n[NK_ALIGN_WORDS] == 2 && r.n[NK_ALIGN_PHONES] == 0);
-    for (int i = 0; i < 3 && i < r.n[NK_ALIGN_LETTERS]; i++) {
-        const nk_align_event *e = &r.ev[NK_ALIGN_LETTERS][i];
+    CHECK(r.n[NK_TIER_LETTERS] == 3 && r.n[NK_TIER_WORDS] == 2 && r.n[NK_TIER_PHONES] == 0);
+    for (int i = 0; i < 3 && i < r.n[NK_TIER_LETTERS]; i++) {
+        const nk_align_event *e = &r.ev[NK_TIER_LETTERS][i];
         CHECK_NEAR(e->start, want[i][0], 1e-9);
         CHECK_NEAR(e->end, want[i][1], 1e-9);
         CHECK_NEAR(e->peak, want[i][2], 1e-9);
@@ -78,7 +78,7 @@ static void test_letters_and_words(void) {
         CHECK(!strcmp(e->label, sym[i]) && !strcmp(e->letter, sym[i]) && e->phone == -1);
         CHECK(e->word == (i < 2 ? 0 : 1));
     }
-    const nk_align_event *w = r.ev[NK_ALIGN_WORDS];
+    const nk_align_event *w = r.ev[NK_TIER_WORDS];
     CHECK(!strcmp(w[0].label, "ab") && !strcmp(w[1].label, "c") && !w[0].letter);
     CHECK_NEAR(w[0].start, 0.04, 1e-9);
     CHECK_NEAR(w[0].end, 0.14, 1e-9);
@@ -92,7 +92,7 @@ static void test_letters_and_words(void) {
     /* a 50 ms delay moves everything earlier, clamped at 0; a 0.2 s utterance clamps c's end */
     c.delay = 0.05;
     CHECK_OK(nk_align_utterance(&c, lp, 12, LABELS, 4, 0.2, &r));
-    const nk_align_event *e = r.ev[NK_ALIGN_LETTERS];
+    const nk_align_event *e = r.ev[NK_TIER_LETTERS];
     CHECK(e[0].start == 0 && e[0].peak == 0);
     CHECK_NEAR(e[0].end, 0.05, 1e-9);
     CHECK_NEAR(e[2].start, 0.13, 1e-9);
@@ -100,7 +100,7 @@ static void test_letters_and_words(void) {
     nk_align_result_free(&r);
     c.delay = 0;
     CHECK_OK(nk_align_utterance(&c, lp, 12, LABELS, 4, 0.2, &r));
-    CHECK_NEAR(r.ev[NK_ALIGN_LETTERS][2].end, 0.2, 1e-9);
+    CHECK_NEAR(r.ev[NK_TIER_LETTERS][2].end, 0.2, 1e-9);
     nk_align_result_free(&r);
 
     /* midway: boundaries at 4, 6.5 (space), 8.5; a reaches back by the median
@@ -109,11 +109,11 @@ static void test_letters_and_words(void) {
     CHECK_OK(nk_align_utterance(&c, lp, 12, LABELS, 4, 0, &r));
     double mid[][3] = {{0.03, 0.08, 0.04}, {0.08, 0.13, 0.10}, {0.17, 0.22, 0.18}};
     for (int i = 0; i < 3; i++) {
-        CHECK_NEAR(r.ev[NK_ALIGN_LETTERS][i].start, mid[i][0], 1e-9);
-        CHECK_NEAR(r.ev[NK_ALIGN_LETTERS][i].end, mid[i][1], 1e-9);
-        CHECK_NEAR(r.ev[NK_ALIGN_LETTERS][i].peak, mid[i][2], 1e-9);
+        CHECK_NEAR(r.ev[NK_TIER_LETTERS][i].start, mid[i][0], 1e-9);
+        CHECK_NEAR(r.ev[NK_TIER_LETTERS][i].end, mid[i][1], 1e-9);
+        CHECK_NEAR(r.ev[NK_TIER_LETTERS][i].peak, mid[i][2], 1e-9);
     }
-    CHECK_NEAR(r.ev[NK_ALIGN_WORDS][0].end, 0.13, 1e-9);
+    CHECK_NEAR(r.ev[NK_TIER_WORDS][0].end, 0.13, 1e-9);
     nk_align_result_free(&r);
     free(lp);
 }
@@ -160,9 +160,9 @@ static void test_phones(void) {
                  nk_phone_by_arpabet("IY", NULL)};
     double want[][2] = {{0.04, 0.10}, {0.10, 0.14}, {0.18, 0.20}, {0.20, 0.22}};
     const char *letter[] = {"a", "b", "c", "c"};
-    CHECK(r.n[NK_ALIGN_PHONES] == 4);
-    for (int i = 0; i < 4 && i < r.n[NK_ALIGN_PHONES]; i++) {
-        const nk_align_event *e = &r.ev[NK_ALIGN_PHONES][i];
+    CHECK(r.n[NK_TIER_PHONES] == 4);
+    for (int i = 0; i < 4 && i < r.n[NK_TIER_PHONES]; i++) {
+        const nk_align_event *e = &r.ev[NK_TIER_PHONES][i];
         CHECK(e->phone == ids[i] && !strcmp(e->label, nk_phone_at(ids[i])->ipa));
         CHECK(!strcmp(e->letter, letter[i]));
         CHECK_NEAR(e->start, want[i][0], 1e-9);
@@ -171,7 +171,7 @@ static void test_phones(void) {
         CHECK_NEAR(e->confidence, 0.8, 1e-5);
     }
     /* i's span starts after c's spike: its peak is clamped to its start */
-    if (r.n[NK_ALIGN_PHONES] == 4) CHECK_NEAR(r.ev[NK_ALIGN_PHONES][3].peak, 0.20, 1e-9);
+    if (r.n[NK_TIER_PHONES] == 4) CHECK_NEAR(r.ev[NK_TIER_PHONES][3].peak, 0.20, 1e-9);
     nk_align_result_free(&r);
 }
 
@@ -183,7 +183,7 @@ static void test_bad_input(void) {
     int aa[] = {A, A, A, A, A, A, A};
     CHECK(nk_align_utterance(&c, lp, 12, aa, 7, 0, &r) == NK_ERR_INFEASIBLE);
     CHECK(strstr(nk_last_error(), "12 frames are too few to align 7 letters") != NULL);
-    CHECK(r.n[NK_ALIGN_LETTERS] == 0 && !r.words);
+    CHECK(r.n[NK_TIER_LETTERS] == 0 && !r.words);
     int blank[] = {A, BL};
     CHECK(nk_align_utterance(&c, lp, 12, blank, 2, 0, &r) == NK_ERR_ARG);
     int out_of_range[] = {A, 9};
@@ -243,8 +243,8 @@ static void test_outputs(void) {
     nk_outfile f;
     snprintf(path, sizeof path, "%s/words.ctm", dir);
     CHECK_OK(nk_outfile_open(&f, path, 1));
-    CHECK_OK(nk_align_write_ctm(f.fp, "u1", &r, NK_ALIGN_WORDS, 0));
-    CHECK_OK(nk_align_write_ctm(f.fp, "u1", &r, NK_ALIGN_PHONES, 0));
+    CHECK_OK(nk_align_write_ctm(f.fp, "u1", &r, NK_TIER_WORDS, 0));
+    CHECK_OK(nk_align_write_ctm(f.fp, "u1", &r, NK_TIER_PHONES, 0));
     CHECK_OK(nk_outfile_commit(&f));
     CHECK_OK(nk_read_file(path, &text, &size));
     CHECK(!strcmp(text, "u1 1 0.040 0.100 ab 0.800\nu1 1 0.180 0.040 c 0.800\n"
@@ -298,11 +298,11 @@ static void test_outputs(void) {
 /* A result holding phonemes (IPA) at the given onsets, 0.1 s each. */
 static nk_align_result phones_at(const char *const *ipa, const double *onset, int n) {
     nk_align_result r = {0};
-    r.ev[NK_ALIGN_PHONES] = calloc((size_t)n, sizeof(nk_align_event));
-    r.n[NK_ALIGN_PHONES] = n;
+    r.ev[NK_TIER_PHONES] = calloc((size_t)n, sizeof(nk_align_event));
+    r.n[NK_TIER_PHONES] = n;
     for (int i = 0; i < n; i++) {
         int id = nk_phone_by_ipa(ipa[i]);
-        r.ev[NK_ALIGN_PHONES][i] = (nk_align_event){ipa[i], onset[i], onset[i] + 0.1, onset[i], 1, "x", id, 0};
+        r.ev[NK_TIER_PHONES][i] = (nk_align_event){ipa[i], onset[i], onset[i] + 0.1, onset[i], 1, "x", id, 0};
     }
     return r;
 }

@@ -103,12 +103,12 @@ static void toy_events(nk_events *e) {
     for (int i = 0; i < N_UTT; i++) {
         char id[16];
         snprintf(id, sizeof id, "u%d", i);
-        nk_event a = {id, NK_EVENT_PHONES, "a", 0.05, 0.1, 0.07, 1, "a", "vowel", NULL};
-        nk_event b = {id, NK_EVENT_PHONES, i < 2 ? "b" : "p", 0.1, 0.2, 0.15, 1, "b", i == 5 ? NULL : "stop", NULL};
+        nk_event a = {id, NK_TIER_PHONES, "a", 0.05, 0.1, 0.07, 1, "a", "vowel", NULL};
+        nk_event b = {id, NK_TIER_PHONES, i < 2 ? "b" : "p", 0.1, 0.2, 0.15, 1, "b", i == 5 ? NULL : "stop", NULL};
         CHECK_OK(nk_events_add(e, &a));
         CHECK_OK(nk_events_add(e, &b));
     }
-    nk_event lost = {"nowhere", NK_EVENT_PHONES, "a", 0.1, 0.2, 0.15, 1, "a", "vowel", NULL};
+    nk_event lost = {"nowhere", NK_TIER_PHONES, "a", 0.1, 0.2, 0.15, 1, "a", "vowel", NULL};
     CHECK_OK(nk_events_add(e, &lost));
 }
 

@@ -30,7 +30,7 @@ static void test_read_good_and_bad_lines(void) {
     CHECK(e.n == 3);
     CHECK(e.n_skipped == 8);
     if (e.n == 3) {
-        CHECK(!strcmp(e.ev[0].utt, "u1") && e.ev[0].tier == NK_EVENT_PHONES && !strcmp(e.ev[0].label, "\xca\x83"));
+        CHECK(!strcmp(e.ev[0].utt, "u1") && e.ev[0].tier == NK_TIER_PHONES && !strcmp(e.ev[0].label, "\xca\x83"));
         CHECK_NEAR(e.ev[0].start, 0.412, 1e-12);
         CHECK_NEAR(e.ev[0].peak, 0.450, 1e-12);
         CHECK_NEAR(e.ev[0].confidence, 0.83, 1e-12);
@@ -38,7 +38,7 @@ static void test_read_good_and_bad_lines(void) {
         /* peak defaults to the centre, confidence to 1, letter and class to NULL */
         CHECK_NEAR(e.ev[1].peak, 1.1, 1e-12);
         CHECK_NEAR(e.ev[1].confidence, 1, 0);
-        CHECK(e.ev[1].letter == NULL && e.ev[1].cls == NULL && e.ev[1].tier == NK_EVENT_LETTERS);
+        CHECK(e.ev[1].letter == NULL && e.ev[1].cls == NULL && e.ev[1].tier == NK_TIER_LETTERS);
         CHECK(!strcmp(e.ev[2].label, "last"));
     }
     if (e.n_skipped == 8) {
@@ -55,7 +55,7 @@ static void test_read_good_and_bad_lines(void) {
         CHECK(strstr(e.skipped[7], ":11: ") && strstr(e.skipped[7], "\"letter\""));
     }
     /* round trip, with the phone fields an alignment writes */
-    nk_event extra = {"u9", NK_EVENT_PHONES, "ʃ", 0.412, 0.498, 0.45, 0.833, "s", "fricative", "SH"};
+    nk_event extra = {"u9", NK_TIER_PHONES, "ʃ", 0.412, 0.498, 0.45, 0.833, "s", "fricative", "SH"};
     CHECK_OK(nk_events_add(&e, &extra));
     char *q = tmp_path("events2.jsonl");
     CHECK_OK(nk_events_write(q, &e));
@@ -111,7 +111,7 @@ static void test_from_alignment(void) {
     CHECK_OK(nk_events_from_alignment("utt", lp, K, T, labels, 5, 0, alphabet, " ", 0.02, &e));
     CHECK(e.n == 3);
     if (e.n == 3) {
-        CHECK(!strcmp(e.ev[0].label, "a") && !strcmp(e.ev[0].letter, "a") && e.ev[0].tier == NK_EVENT_LETTERS);
+        CHECK(!strcmp(e.ev[0].label, "a") && !strcmp(e.ev[0].letter, "a") && e.ev[0].tier == NK_TIER_LETTERS);
         CHECK_NEAR(e.ev[0].start, 1 * 0.02, 1e-12);
         CHECK_NEAR(e.ev[0].end, 3 * 0.02, 1e-12);
         CHECK(e.ev[0].peak >= e.ev[0].start && e.ev[0].peak < e.ev[0].end);

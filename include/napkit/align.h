@@ -21,6 +21,7 @@
 
 #include "napkit/arch.h"
 #include "napkit/dataset.h"
+#include "napkit/events.h"
 #include "napkit/letter_phone.h"
 #include "napkit/lexicon.h"
 #include "napkit/model.h"
@@ -31,9 +32,6 @@
 /* Default threshold on an utterance's path confidence: below it the transcript
  * probably does not match the audio (docs/alignment.md has the measurement). */
 #define NK_ALIGN_MIN_CONFIDENCE 0.25
-
-typedef enum { NK_ALIGN_WORDS, NK_ALIGN_LETTERS, NK_ALIGN_PHONES, NK_ALIGN_N_TIERS } nk_align_tier;
-extern const char *const nk_align_tier_names[]; /* "words", "letters", "phones", NULL */
 
 typedef struct {
     const char *const *alphabet; /* K symbols, alphabet[blank] the CTC blank */
@@ -70,8 +68,8 @@ typedef struct {
 } nk_align_event;
 
 typedef struct {
-    nk_align_event *ev[NK_ALIGN_N_TIERS]; /* per tier, in time order */
-    int n[NK_ALIGN_N_TIERS];
+    nk_align_event *ev[NK_N_TIERS]; /* per tier, in time order */
+    int n[NK_N_TIERS];
     double confidence; /* mean confidence of the letters (separators excluded) */
     double path_confidence; /* geometric mean over all frames of the Viterbi path's posteriors
                                (blanks included): what --min-confidence judges */
@@ -132,7 +130,7 @@ const char *nk_align_phone_label(int phone, int arpabet);
  * empty intervals where nothing is aligned (pauses). */
 int nk_align_textgrid(const nk_align_result *r, int arpabet, nk_textgrid **out);
 /* Appends one tier as CTM lines "UTT 1 START DURATION LABEL CONFIDENCE". */
-int nk_align_write_ctm(FILE *fp, const char *utt, const nk_align_result *r, nk_align_tier tier,
+int nk_align_write_ctm(FILE *fp, const char *utt, const nk_align_result *r, nk_tier_kind tier,
                        int arpabet);
 /* Appends every event as one JSON line (events.h's format) with, for
  * phones, "phone_arpabet" when the phoneme has a CMUdict neighbour. */

@@ -15,12 +15,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
-typedef enum { NK_EVENT_PHONES, NK_EVENT_LETTERS, NK_EVENT_WORDS } nk_event_tier;
-extern const char *const nk_event_tier_names[]; /* "phones", "letters", "words", NULL */
+/* The tiers of an utterance's events, in TextGrid order (alignments and their
+ * TextGrids, CTMs and events files all use this one list). */
+typedef enum { NK_TIER_WORDS, NK_TIER_LETTERS, NK_TIER_PHONES, NK_N_TIERS } nk_tier_kind;
+extern const char *const nk_tier_names[]; /* "words", "letters", "phones", NULL */
 
 typedef struct {
     char *utt;
-    nk_event_tier tier;
+    nk_tier_kind tier;
     char *label;
     double start, end, peak; /* seconds */
     double confidence;

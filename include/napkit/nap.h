@@ -157,7 +157,7 @@ int nk_nap_letter_events(const nk_model *m, const nk_dataset *d, int threads, nk
 typedef enum { NK_NAP_GROUP_PHONEME, NK_NAP_GROUP_LETTER, NK_NAP_GROUP_CLASS, NK_NAP_GROUP_WORD } nk_nap_grouping;
 extern const char *const nk_nap_grouping_names[]; /* "phoneme", "letter", "class", "word", NULL */
 /* The events tier a grouping reads (phones for phoneme and class). */
-nk_event_tier nk_nap_grouping_tier(nk_nap_grouping kind);
+nk_tier_kind nk_nap_grouping_tier(nk_nap_grouping kind);
 
 typedef struct {
     char **groups;           /* (G) distinct labels, sorted (byte order) */
