@@ -37,7 +37,7 @@ CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test asan bench install demo check-report clean fixtures check-long corpora models doc-figures
+.PHONY: FORCE all deps test asan bench install demo check-report clean fixtures check-long corpora models doc-figures
 
 all: $(BUILD)/napkit $(BUILD)/libnapkit.a
 
@@ -47,7 +47,16 @@ deps:
 # Quiet rules: `make V=1` shows the full commands.
 Q := $(if $(V),,@)
 
-$(BUILD)/%.o: %.c
+# Everything built depends on the flags it was built with, so a changed flag
+# (CI's -Werror, OpenMPI or a -dev package that install-deps.sh added after a
+# first build) rebuilds it instead of linking stale objects.
+FLAGS := $(CC) $(ALL_CFLAGS) $(MPI_CFLAGS) $(LDFLAGS) $(LIBS) $(MPI_LIBS)
+$(BUILD)/flags: FORCE
+	@mkdir -p $(BUILD)
+	@printf '%s\n' '$(FLAGS)' | cmp -s - $@ || printf '%s\n' '$(FLAGS)' > $@
+FORCE:
+
+$(BUILD)/%.o: %.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC    $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -63,7 +72,7 @@ $(BUILD)/commands.inc: $(CLI_CMDS) Makefile
 
 $(BUILD)/src/cli/main.o: $(BUILD)/commands.inc
 
-$(BUILD)/src/cli/%.o: src/cli/%.c
+$(BUILD)/src/cli/%.o: src/cli/%.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC    $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(MPI_CFLAGS) -c $< -o $@
@@ -72,12 +81,12 @@ $(BUILD)/napkit: $(CLI_OBJ) $(BUILD)/libnapkit.a
 	@$(if $(Q),echo "  LINK  $@")
 	$(Q)$(CC) $(LDFLAGS) $(CLI_OBJ) $(BUILD)/libnapkit.a $(LIBS) $(MPI_LIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libnapkit.a tests/check.h
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libnapkit.a tests/check.h $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC    $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(BUILD)/libnapkit.a $(LIBS) -o $@
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libnapkit.a
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libnapkit.a $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC    $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(BUILD)/libnapkit.a $(LIBS) -o $@
