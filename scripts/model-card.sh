@@ -2,9 +2,10 @@
 # Writes a model card (markdown) to stdout from a trained model, its training
 # log and evaluations on held-out synthetic speakers and real recordings (the
 # splits of scripts/real-splits.sh under corpora/out/real-LANG).
-# Usage: model-card.sh NAPKIT LANG TRAIN_MINUTES TRAIN_LOG
+# Usage: model-card.sh NAPKIT LANG TRAIN_MINUTES TRAIN_LOG RECIPE THREADS
+# (RECIPE: one line on the optimizer and schedule; THREADS: threads it trained on)
 set -euo pipefail
-napkit=$1 lang=$2 minutes=$3 log=$4
+napkit=$1 lang=$2 minutes=$3 log=$4 recipe=$5 threads=$6
 model=models/$lang.safetensors
 real=corpora/out/real-$lang
 evaluate() { "$napkit" --quiet eval --model "$model" --threads 2 "$@" 2>/dev/null | tail -n 1; }
@@ -43,11 +44,12 @@ echo "  - \`corpora/out/$lang/train\`, espeak-ng synthetic (recipe \`corpora/rec
 for m in "$real"/*-train.tsv; do
   [ -e "$m" ] && echo "  - real: \`${m#corpora/out/}\`: $(info "$m")"
 done
-echo "- optimizer: Adam, peak lr 1e-3, 300 warm-up steps, cosine decay to 5%, then a second cycle"
-echo "  from those weights (peak 2e-4, 100 warm-up steps); gradient-norm clip 5, 60 s of audio per"
-echo "  batch, SpecAugment (2 time masks ≤ 20 frames, 2 band masks ≤ 6), seed 1"
-echo "- $(grep -c '^epoch' "$log") epochs in all, $minutes minutes on 2 cores; last epoch:"
+echo "- optimizer: $recipe; gradient-norm clip 5, 60 s of audio per batch, SpecAugment"
+echo "  (2 time masks ≤ 20 frames, 2 band masks ≤ 6), seed 1"
+echo "- $(grep -c '^epoch' "$log") epochs, $minutes minutes on $threads thread(s); last epoch:"
 echo "  \`$(grep '^epoch' "$log" | tail -n 1)\`"
+echo "- dev CER after each epoch (%): $(awk '/^epoch/ {for (i = 1; i < NF; i++) if ($i == "CER") printf "%s%s", (n++ ? ", " : ""), $(i + 1)} END {print ""}' "$log" | tr -d '%')"
+echo "- how the recipe was chosen, and what the earlier models reached: \`docs/training.md\`"
 echo
 echo "## Results (greedy decoding, no language model)"
 echo
@@ -64,6 +66,19 @@ describe() {
 }
 for m in "$real"/*-heldout.tsv "$real"/*-speakers.tsv "$real"/*-all.tsv; do
   [ -e "$m" ] && echo "| real: \`${m#corpora/out/}\`: $(describe "$m") | $(evaluate "$m") |"
+done
+echo
+echo "Each held-out synthetic speaker (\`corpora/out/$lang/SPEAKERS.TXT\`):"
+echo
+echo "| speaker | set | voice+variant | words/min | pitch | CER | WER |"
+echo "|---|---|---|---|---|---|---|"
+for set in dev test; do
+  for dir in "corpora/out/$lang/$set"/*/; do
+    id=$(basename "$dir")
+    voice=$(awk -F'|' -v id="$id" '$1 + 0 == id {gsub(/ /, ""); print $3 " | " $4 " | " $5}' "corpora/out/$lang/SPEAKERS.TXT")
+    score=$(evaluate "$dir" | awk '{for (i = 1; i < NF; i++) if ($i == "CER" || $i == "WER") s = s " | " $(i + 1)} END {print s}')
+    echo "| $id | $set | $voice$score |"
+  done
 done
 echo
 echo "## Alignment"
