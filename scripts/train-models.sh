@@ -14,13 +14,13 @@ export OPENBLAS_NUM_THREADS=1
 # The recipe of the shipped models (see models/*.md for what it gave): the
 # synthetic corpus plus the real recordings whose sentences are not synthetic
 # dev/test sentences (scripts/real-splits.sh); one cosine cycle from Kaiming
-# weights (napkit train's default). The thread count does not change the model:
+# weights. The thread count does not change the model:
 # NAPKIT_TRAIN_THREADS=1 lets two languages train side by side, one core each
 # (how the shipped ones were made: `train-models.sh NAPKIT en & train-models.sh NAPKIT de`).
 threads=${NAPKIT_TRAIN_THREADS:-2}
-epochs=20 lr=1e-3 warmup=300
+epochs=20 lr=1e-3 warmup=300 weights=kaiming
 arch_en=models/arch/small.json; arch_de=models/arch/small-de.json
-recipe="Adam, peak lr $lr, $warmup warm-up steps, cosine decay to 5 %, $epochs epochs from Kaiming weights"
+recipe="Adam, peak lr $lr, $warmup warm-up steps, cosine decay to 5 %, $epochs epochs from $weights weights"
 
 for lang in "${langs[@]}"; do
   bash scripts/make-corpora.sh "$napkit" "corpora/recipes/$lang.json"
@@ -32,7 +32,7 @@ for lang in "${langs[@]}"; do
   start=$(date +%s)
   "$napkit" --quiet train --arch "${!arch_var}" "${train[@]}" \
       --dev "corpora/out/$lang/dev" -o "models/$lang.safetensors" --checkpoint "models/$lang.ckpt" \
-      --epochs "$epochs" --lr "$lr" --warmup "$warmup" --threads "$threads" | tee "$log"
+      --epochs "$epochs" --lr "$lr" --warmup "$warmup" --weights "$weights" --threads "$threads" | tee "$log"
   minutes=$(( ($(date +%s) - start) / 60 ))
   # The card aligns phonemes: German needs its letter-phoneme model trained once
   # from text (English learns it from CMUdict by itself).

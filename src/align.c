@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 int nk_align_config_init(nk_align_config *c, const nk_arch *arch) {
     memset(c, 0, sizeof *c);
     c->alphabet = (const char *const *)arch->alphabet;

@@ -133,10 +133,13 @@ static int write_summary(const char *dir, const nk_dataset *d, const nk_align_it
 }
 
 int nk_align_write_dir(const char *dir, const nk_dataset *d, const nk_align_item *items, int arpabet) {
-    static const char *const ctm[] = {"words.ctm", "letters.ctm", "phones.ctm"};
     int rc = nk_mkdirs(dir);
     if (!rc) rc = write_textgrids(dir, d, items, arpabet);
-    for (int t = 0; !rc && t < NK_N_TIERS; t++) rc = write_lines(dir, ctm[t], d, items, t, arpabet);
+    for (int t = 0; !rc && t < NK_N_TIERS; t++) { /* TIER.ctm */
+        char ctm[32];
+        snprintf(ctm, sizeof ctm, "%s.ctm", nk_tier_names[t]);
+        rc = write_lines(dir, ctm, d, items, t, arpabet);
+    }
     if (!rc) rc = write_lines(dir, "events.jsonl", d, items, -1, 0);
     if (!rc) rc = write_summary(dir, d, items);
     return rc;

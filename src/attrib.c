@@ -25,7 +25,7 @@ void nk_attr_options_default(nk_attr_options *o) {
     o->seed = 1;
     o->steps = 50;
     o->max_steps = 3200;
-    o->ig_tolerance = 0.05;
+    o->ig_tolerance = NK_IG_TOLERANCE;
     o->cam_layer = -1;
     o->cam_window = -1;
     o->patch_t = 10, o->patch_f = 0, o->stride_t = 5, o->stride_f = 0;

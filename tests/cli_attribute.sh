@@ -10,9 +10,9 @@ source "$(dirname "$0")/clilib.sh"
 tiny=tests/fixtures/attrib/tiny.safetensors
 x=tests/fixtures/attrib/x.npy
 ig() { $napkit --quiet attribute --model $tiny --features $x --method ig --target ctc --text ab --no-figure "$@"; }
-expect ig-fixed-steps 0 'warning: the map misses [0-9]+% of y\(X\) - y\(baseline\) at 50 steps' -- \
+expect ig-fixed-steps 0 'warning: the map misses [0-9]+% of y\(X\) - y\(baseline\) at 50 steps; raise --steps' -- \
   ig --steps 50 --ig-tolerance 0 -o $tmp/ig50
-expect ig-capped 0 'warning: the map misses [0-9]+% of y\(X\) - y\(baseline\) at 100 steps' -- \
+expect ig-capped 0 'warning: the map misses [0-9]+% of y\(X\) - y\(baseline\) at 100 steps; raise --max-steps' -- \
   ig --steps 50 --max-steps 199 -o $tmp/ig100
 out=$(ig -o $tmp/ig 2>&1)
 check "ig-adaptive: completeness reported" $(grep -qE 'completeness error' <<< "$out"; echo $?)

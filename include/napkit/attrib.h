@@ -109,6 +109,9 @@ typedef struct {
     nk_lrp_input_rule lrp_input;
 } nk_attr_options;
 
+/* The share of y(X) − y(X̄) an IG map may miss by default (ig_tolerance). */
+#define NK_IG_TOLERANCE 0.05
+
 /* SmoothGrad 25 samples, σ 0.15, seed 1; IG from 50 steps, doubled up to 3200
  * until within 5 % (a trained model's path is steep in places); Grad-CAM layer −1 with
  * all frames; occlusion 10 frames × all bands, stride 5; ε 1e-9, γ 0.25, α 1; z^B. */

@@ -10,10 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Integrated gradients warns when its map misses more than this share of
- * y(X) − y(baseline) (or of the map's own sum, when that difference is tiny). */
-#define IG_INCOMPLETE 0.05
-
 const char cmd_attribute_summary[] = "attribution maps: saliency, IG, Grad-CAM, occlusion, LRP, …";
 
 static const char usage[] =
@@ -186,13 +182,16 @@ int cmd_attribute(int argc, char **argv) {
     /* A Riemann sum that has not resolved a steep stretch of the path gives a
      * map that does not add up, silently: on a trained model 50 steps can miss
      * 40 % of y(X) − y(baseline). The steps double until it adds up; when the
-     * cap (or a fixed count) stops them first, say so, whatever --quiet says. */
+     * cap (or a fixed count) stops them short of the default tolerance, say
+     * so, whatever --quiet says. The share is of max(|Δy|, |ΣIG|), as in the
+     * library's own test (the map's sum when Δy is tiny). */
     const double scale = fmax(fabs(rep.y - rep.y_baseline), fabs(rep.sum));
-    if (!rc && o.method == NK_ATTR_IG && rep.completeness > IG_INCOMPLETE * scale)
+    if (!rc && o.method == NK_ATTR_IG && rep.completeness > NK_IG_TOLERANCE * scale)
         fprintf(stderr,
                 "napkit attribute: warning: the map misses %.0f%% of y(X) - y(baseline) at %d steps; "
-                "raise --max-steps until the completeness error is small\n",
-                100 * rep.completeness / scale, rep.steps);
+                "raise %s until the completeness error is small\n",
+                100 * rep.completeness / scale, rep.steps,
+                o.ig_tolerance == 0 ? "--steps (or drop --ig-tolerance 0)" : "--max-steps");
     free(x), free(map), free(labels);
     nk_array_free(&bl);
     nk_textgrid_free(grid);
