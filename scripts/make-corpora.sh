@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Synthesizes the bundled corpora with espeak-ng into corpora/out/ (git-ignored):
 # mini-en and mini-de (a few dozen utterances each, for the demo and tests) and
-# en and de (about 9 and 10 hours, for training). Deterministic: the same
+# en and de (about 27 and 34 hours, for training). Deterministic: the same
 # recipes give byte-identical files. Usage: make-corpora.sh NAPKIT [RECIPE...]
 set -euo pipefail
 napkit=${1:?usage: make-corpora.sh NAPKIT [RECIPE...]}

@@ -18,7 +18,7 @@ export OPENBLAS_NUM_THREADS=1
 # NAPKIT_TRAIN_THREADS=1 lets two languages train side by side, one core each
 # (how the shipped ones were made: `train-models.sh NAPKIT en & train-models.sh NAPKIT de`).
 threads=${NAPKIT_TRAIN_THREADS:-2}
-epochs=20 lr=1e-3 warmup=300 weights=kaiming
+epochs=8 lr=1e-3 warmup=300 weights=kaiming
 arch_en=models/arch/small.json; arch_de=models/arch/small-de.json
 recipe="Adam, peak lr $lr, $warmup warm-up steps, cosine decay to 5 %, $epochs epochs from $weights weights"
 

@@ -197,9 +197,11 @@ static void test_corpus_recipe(void) {
 
 /* Train-only sentences ("train_sentences") reach the train split only, after
  * the main ones and up to max_train_sentences; one that repeats a main
- * sentence is dropped, so it cannot leak into dev or test. */
+ * sentence is dropped, so it cannot leak into dev or test. Lifting the cap
+ * only adds utterances: every file of the capped corpus is in the uncapped
+ * one, byte for byte (so a cap is a reproducible subset of the full corpus). */
 static void test_train_only_sentences(void) {
-    char dir[512], recipe[600], file[700], out[700], root[800];
+    char dir[512], recipe[600], file[700], out[700], root[800], out_all[700], other[1200];
     snprintf(dir, sizeof dir, "%s/synth-extra", check_tmpdir());
     CHECK_OK(nk_mkdirs(dir));
     const char *main_text = "one two three.\nfour five six.\nseven eight nine.\nten eleven.\ntwelve thirteen.\n";
@@ -210,19 +212,27 @@ static void test_train_only_sentences(void) {
     CHECK_OK(nk_write_file(file, extra_text, strlen(extra_text)));
     snprintf(recipe, sizeof recipe, "%s/extra.json", dir);
     const char *json = "{\"name\": \"extra\", \"lang\": \"en\", \"sentences\": [\"main.txt\"],"
-                       " \"train_sentences\": [\"extra.txt\"], \"max_train_sentences\": 5,"
+                       " \"train_sentences\": [\"extra.txt\"], \"max_train_sentences\": %d,"
                        " \"voices\": [\"en-us\"], \"variants\": [\"\", \"f2\"], \"rates\": [160, 190],"
                        " \"pitches\": [50], \"speakers\": 3, \"dev_speakers\": 1, \"test_speakers\": 1,"
                        " \"dev_sentences\": 1, \"test_sentences\": 1, \"speaker_base\": 700}";
-    CHECK_OK(nk_write_file(recipe, json, strlen(json)));
-    snprintf(out, sizeof out, "%s/out", dir);
-    nk_synth_corpus_stats st;
+    char text[1024];
+    nk_synth_corpus_stats st, st_all;
     nk_synth_free(syn); // one engine per process: nk_synth_corpus makes its own
     syn = NULL;
+    snprintf(out_all, sizeof out_all, "%s/out-all", dir);
+    snprintf(text, sizeof text, json, 0);
+    CHECK_OK(nk_write_file(recipe, text, strlen(text)));
+    CHECK_OK(nk_synth_corpus(recipe, out_all, 0, 1, NULL, NULL, &st_all));
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(text, sizeof text, json, 5);
+    CHECK_OK(nk_write_file(recipe, text, strlen(text)));
     CHECK_OK(nk_synth_corpus(recipe, out, 0, 1, NULL, NULL, &st));
     CHECK_OK(nk_synth_new(&syn));
-    /* 5 main + 4 distinct extras; 1 dev + 1 test + 3 main train + 2 extras. */
+    /* 5 main + 4 distinct extras; 1 dev + 1 test + 3 main train + 2 extras
+     * (+ the other 2 extras without the cap). */
     CHECK(st.sentences == 7 && st.sentences_skipped == 1 && st.utterances == 7);
+    CHECK(st_all.sentences == 9 && st_all.sentences_skipped == 1 && st_all.utterances == 9);
     nk_corpus_options o;
     nk_corpus_options_default(&o, en);
     nk_corpus *c = NULL;
@@ -232,6 +242,8 @@ static void test_train_only_sentences(void) {
     for (size_t i = 0; c && i < nk_corpus_size(c); i++) {
         const nk_utterance *u = nk_corpus_get(c, i);
         int is_extra = strstr("red green blue|black white|yellow pink|grey brown", u->text) != NULL;
+        snprintf(other, sizeof other, "%s%s", out_all, u->audio + strlen(out));
+        CHECK(same_bytes(u->audio, other));
         if (strstr(u->audio, "/train/")) {
             main_in_train += !is_extra;
             extra_in_train += is_extra;
