@@ -156,8 +156,10 @@ static int integrated_gradients(const nk_model *m, nk_workspace *ws, const float
         if ((rc = nk_attr_parallel(m, ws, jobs, 2 * n, ig_job, add_gradient, &c))) return rc;
         double total = ig_total(x, bl, map, n, steps);
         rep->completeness = fabs(total - dy);
-        const double allowed = o->ig_tolerance * fmax(fabs(dy), fabs(total));
-        if (o->ig_tolerance == 0 || !(rep->completeness > allowed) || 2L * steps > o->max_steps) break;
+        const double scale = fmax(fabs(dy), fabs(total));
+        rep->completeness_share = scale > 0 ? rep->completeness / scale : 0;
+        if (o->ig_tolerance == 0 || !(rep->completeness_share > o->ig_tolerance) || 2L * steps > o->max_steps)
+            break;
         c.a0 = 0.5 / steps, c.da = 1.0 / steps;
         jobs = steps;
         steps *= 2;

@@ -269,6 +269,8 @@ static void test_ig_adaptive(void) {
            100 * r.completeness / dy);
     CHECK(r.steps > 2 && r.steps <= o.max_steps && (r.steps & (r.steps - 1)) == 0);
     CHECK(r.completeness <= o.ig_tolerance * fmax(dy, fabs(r.sum)));
+    /* the share the report carries is the one the tolerance judged */
+    CHECK_NEAR(r.completeness_share, r.completeness / fmax(dy, fabs(r.sum)), 1e-4 * r.completeness_share + 1e-12);
     nk_attr_options one = o;
     one.steps = r.steps, one.ig_tolerance = 0;
     CHECK_OK(nk_attribute(m, ws, x, T, &tg, &one, fixed, &f));

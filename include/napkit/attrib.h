@@ -126,6 +126,9 @@ typedef struct {
     /* IG: |ΣIG − (y(X) − y(X̄))|. LRP: |ΣR(X) − ΣR(top)|, the relevance lost on the
      * way down (to biases and stabilizers). 0 for the other methods. */
     double completeness;
+    /* IG: completeness / max(|Δy|, |ΣIG|), the share the tolerance judges
+     * (the map's sum stands in when Δy is tiny). 0 for the other methods. */
+    double completeness_share;
 } nk_attr_report;
 
 /* The attribution map of a resolved target: map is (F, T), or (T) for Grad-CAM.
