@@ -2,10 +2,11 @@
 # Writes a model card (markdown) to stdout from a trained model, its training
 # log and evaluations on held-out synthetic speakers and real recordings (the
 # splits of scripts/real-splits.sh under corpora/out/real-LANG).
-# Usage: model-card.sh NAPKIT LANG TRAIN_MINUTES TRAIN_LOG RECIPE THREADS
-# (RECIPE: one line on the optimizer and schedule; THREADS: threads it trained on)
+# Usage: model-card.sh NAPKIT LANG TRAIN_TIME TRAIN_LOG RECIPE
+# (TRAIN_TIME: how long it trained, e.g. "99 minutes on 1 thread(s)"; RECIPE: one
+# line on the optimizer and schedule)
 set -euo pipefail
-napkit=$1 lang=$2 minutes=$3 log=$4 recipe=$5 threads=$6
+napkit=$1 lang=$2 took=$3 log=$4 recipe=$5
 model=models/$lang.safetensors
 real=corpora/out/real-$lang
 evaluate() { "$napkit" --quiet eval --model "$model" --threads 2 "$@" 2>/dev/null | tail -n 1; }
@@ -46,9 +47,12 @@ for m in "$real"/*-train.tsv; do
 done
 echo "- optimizer: $recipe; gradient-norm clip 5, 60 s of audio per batch, SpecAugment"
 echo "  (2 time masks ≤ 20 frames, 2 band masks ≤ 6), seed 1"
-echo "- $(grep -c '^epoch' "$log") epochs, $minutes minutes on $threads thread(s); last epoch:"
+echo "- $(grep -c '^epoch' "$log") epochs, $took; last epoch:"
 echo "  \`$(grep '^epoch' "$log" | tail -n 1)\`"
-echo "- dev CER after each epoch (%): $(awk '/^epoch/ {for (i = 1; i < NF; i++) if ($i == "CER") printf "%s%s", (n++ ? ", " : ""), $(i + 1)} END {print ""}' "$log" | tr -d '%')"
+echo "- dev CER after each epoch (%, a semicolon between cosine cycles): $(awk '/^epoch/ {
+    if ($2 ~ /^1\//) { printf "%s", (n ? "; " : ""); n = 0 }
+    for (i = 1; i < NF; i++) if ($i == "CER") printf "%s%s", (n++ ? ", " : ""), $(i + 1)
+  } END {print ""}' "$log" | tr -d '%')"
 echo "- how the recipe was chosen, and what the earlier models reached: \`docs/training.md\`"
 echo
 echo "## Results (greedy decoding, no language model)"
