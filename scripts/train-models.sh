@@ -24,6 +24,17 @@ epochs=8 lr=1e-3 warmup=300 weights=kaiming
 second_en="12 5e-4" second_de=""
 arch_en=models/arch/small.json; arch_de=models/arch/small-de.json
 
+# One cosine cycle of the language in the loop below (its lang, arch_var, train,
+# model, log): train_cycle EPOCHS LR [--init MODEL]; prints how long it took.
+train_cycle() {
+  local start=$SECONDS
+  "$napkit" --quiet train --arch "${!arch_var}" "${train[@]}" \
+      --dev "corpora/out/$lang/dev" -o "$model" --checkpoint "models/$lang.ckpt" \
+      --epochs "$1" --lr "$2" --warmup "$warmup" --weights "$weights" --threads "$threads" "${@:3}" |
+      tee -a "$log" >&2 || return
+  echo "$(( (SECONDS - start) / 60 )) minutes on $threads thread(s)"
+}
+
 for lang in "${langs[@]}"; do
   bash scripts/make-corpora.sh "$napkit" "corpora/recipes/$lang.json"
   bash scripts/real-splits.sh "$napkit" "$lang"
@@ -31,15 +42,6 @@ for lang in "${langs[@]}"; do
   for m in corpora/out/real-$lang/*-train.tsv; do [ -e "$m" ] && train+=(--train "$m"); done
   arch_var=arch_$lang second_var=second_$lang
   model=models/$lang.safetensors log=models/$lang.train.log
-  # One cosine cycle: train_cycle EPOCHS LR [--init MODEL]; prints how long it took.
-  train_cycle() {
-    local start=$SECONDS
-    "$napkit" --quiet train --arch "${!arch_var}" "${train[@]}" \
-        --dev "corpora/out/$lang/dev" -o "$model" --checkpoint "models/$lang.ckpt" \
-        --epochs "$1" --lr "$2" --warmup "$warmup" --weights "$weights" --threads "$threads" "${@:3}" |
-        tee -a "$log" >&2 || return
-    echo "$(( (SECONDS - start) / 60 )) minutes on $threads thread(s)"
-  }
   : > "$log"
   recipe="Adam, peak lr $lr, $warmup warm-up steps, cosine decay to 5 %, $epochs epochs from $weights weights"
   took=$(train_cycle "$epochs" "$lr")
