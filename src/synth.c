@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +28,10 @@ struct nk_synth {
     synth_event *ev;
     size_t n_ev, cap_ev;
     int failed; // a buffer could not grow inside the callback
+    pid_t voice_pid; // the voice process (0: none), its socket and voice
+    int voice_fd;
+    nk_voice voice;
+    char *voice_name; // voice.voice, owned
 };
 
 /* espeak-ng's callback takes no context pointer: the one live synthesizer. */
@@ -81,16 +86,18 @@ int nk_synth_new(nk_synth **out) {
     return NK_OK;
 }
 
+static void stop_voice_process(nk_synth *s);
+
 void nk_synth_free(nk_synth *s) {
     if (!s) return;
     if (live == s) live = NULL;
+    stop_voice_process(s);
     free(s->pcm);
     free(s->ev);
     free(s);
 }
 
 static int set_voice(const nk_voice *v) {
-    if (!v->voice || !v->voice[0]) return nk_fail(NK_ERR_ARG, "espeak-ng: no voice given");
     if ((v->rate && (v->rate < espeakRATE_MINIMUM || v->rate > espeakRATE_MAXIMUM)) ||
         v->pitch < 0 || v->pitch > 100 || v->range < 0 || v->range > 100)
         return nk_fail(NK_ERR_ARG, "espeak-ng: voice %s: rate %d (80–450), pitch %d or range %d (0–100) out of range",
@@ -103,16 +110,35 @@ static int set_voice(const nk_voice *v) {
     return NK_OK;
 }
 
-/* What a synthesis child sends back before its samples and events. */
+/* ---- processes: a voice process per voice, a child per utterance ----
+ *
+ * espeak-ng carries state from one utterance to the next (the same text twice
+ * in one process gives different samples), so every utterance is spoken in a
+ * child process forked from an engine in a fixed state: the freshly
+ * initialized engine with the voice selected. Selecting a voice costs about
+ * as much as speaking a sentence, so it happens once per voice, in a "voice
+ * process" forked from the fresh engine, which then forks one child per
+ * utterance. Output depends only on (text, voice, seed) and not on what was
+ * spoken before, as if each utterance had its own process from scratch.
+ *
+ * Messages go over Unix socket pairs (send with MSG_NOSIGNAL: a dead peer is
+ * an error, not a SIGPIPE): a request is {seed, text length} and the text; a
+ * reply is a report and then its samples and events. */
+
+typedef struct {
+    unsigned seed;
+    size_t len; // text bytes, without the NUL
+} request;
+
 typedef struct {
     int rc;
     size_t n_pcm, n_ev;
     char msg[512];
-} child_report;
+} report;
 
-static int write_all(int fd, const void *buf, size_t n) {
+static int send_all(int fd, const void *buf, size_t n) {
     for (const char *p = buf; n;) {
-        ssize_t w = write(fd, p, n);
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) return -1;
         p += w;
@@ -121,9 +147,9 @@ static int write_all(int fd, const void *buf, size_t n) {
     return 0;
 }
 
-static int read_all(int fd, void *buf, size_t n) {
+static int recv_all(int fd, void *buf, size_t n) {
     for (char *p = buf; n;) {
-        ssize_t r = read(fd, p, n);
+        ssize_t r = recv(fd, p, n, 0);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) return -1;
         p += r;
@@ -132,71 +158,164 @@ static int read_all(int fd, void *buf, size_t n) {
     return 0;
 }
 
-/* Runs espeak-ng in a child process forked from the freshly initialized
- * engine and collects its samples and events into s. espeak-ng carries state
- * from one utterance to the next (the same text twice in one process gives
- * different samples), so a child per utterance is what makes the output
- * depend only on (text, voice, seed) and not on what was spoken before.
- * text NULL only selects the voice (a check). */
-static int speak_in_child(nk_synth *s, const nk_voice *v, const char *text, unsigned seed) {
-    int fd[2];
-    if (pipe(fd)) return nk_fail(NK_ERR_IO, "espeak-ng: cannot create a pipe: %s", strerror(errno));
+/* Sends rc (with the error message) and, when it is 0, s's samples and events. */
+static int send_reply(int fd, const nk_synth *s, int rc) {
+    report h = {rc, rc ? 0 : s->n_pcm, rc ? 0 : s->n_ev, ""};
+    snprintf(h.msg, sizeof h.msg, "%s", rc ? nk_last_error() : "");
+    return send_all(fd, &h, sizeof h) || send_all(fd, s->pcm, h.n_pcm * sizeof *s->pcm) ||
+           send_all(fd, s->ev, h.n_ev * sizeof *s->ev);
+}
+
+/* Receives a reply into s: the sender's rc (its message set as the error),
+ * or NK_ERR_IO when the sender died before the end of it. */
+static int recv_reply(int fd, nk_synth *s, const char *who) {
+    report h;
+    if (recv_all(fd, &h, sizeof h)) return nk_fail(NK_ERR_IO, "espeak-ng: the %s died", who);
+    if (h.rc) return nk_fail(h.rc, "%s", h.msg);
+    short *pcm = realloc(s->pcm, (h.n_pcm + 1) * sizeof *pcm);
+    if (pcm) s->pcm = pcm, s->cap_pcm = h.n_pcm + 1;
+    synth_event *ev = realloc(s->ev, (h.n_ev + 1) * sizeof *ev);
+    if (ev) s->ev = ev, s->cap_ev = h.n_ev + 1;
+    if (!pcm || !ev) return nk_fail(NK_ERR_NOMEM, "espeak-ng: out of memory receiving audio");
+    if (recv_all(fd, s->pcm, h.n_pcm * sizeof *pcm) || recv_all(fd, s->ev, h.n_ev * sizeof *ev))
+        return nk_fail(NK_ERR_IO, "espeak-ng: the %s died", who);
+    s->n_pcm = h.n_pcm;
+    s->n_ev = h.n_ev;
+    return NK_OK;
+}
+
+/* Forks with a socket to the child; returns the pid (0 in the child), *fd the
+ * caller's end. */
+static pid_t fork_with_socket(int *fd) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
+        nk_fail(NK_ERR_IO, "espeak-ng: cannot create a socket pair: %s", strerror(errno));
+        return -1;
+    }
     fflush(NULL);
     pid_t pid = fork();
-    if (pid < 0) {
-        close(fd[0]);
-        close(fd[1]);
-        return nk_fail(NK_ERR_IO, "espeak-ng: cannot fork: %s", strerror(errno));
-    }
-    if (pid == 0) {
-        close(fd[0]);
-        s->n_pcm = s->n_ev = 0;
-        s->failed = 0;
-        child_report h = {set_voice(v), 0, 0, ""};
-        if (!h.rc && text) {
-            srand(seed); // espeak-ng's noise sources draw from rand()
-            espeak_ERROR e = espeak_Synth(text, strlen(text) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, NULL);
-            if (e != EE_OK) h.rc = nk_fail(NK_ERR_IO, "espeak-ng: synthesis failed (error %d) for \"%.40s\"", (int)e, text);
-            else if (s->failed) h.rc = nk_fail(NK_ERR_NOMEM, "espeak-ng: out of memory collecting audio");
-        }
-        if (!h.rc) {
-            h.n_pcm = s->n_pcm;
-            h.n_ev = s->n_ev;
-        }
-        snprintf(h.msg, sizeof h.msg, "%s", nk_last_error());
-        int bad = write_all(fd[1], &h, sizeof h) || write_all(fd[1], s->pcm, h.n_pcm * sizeof *s->pcm) ||
-                  write_all(fd[1], s->ev, h.n_ev * sizeof *s->ev);
-        _exit(bad ? 1 : 0);
-    }
-    close(fd[1]);
-    child_report h;
-    int rc = read_all(fd[0], &h, sizeof h) ? NK_ERR_IO : NK_OK;
-    if (!rc && !h.rc) {
-        short *pcm = realloc(s->pcm, (h.n_pcm + 1) * sizeof *pcm);
-        if (pcm) s->pcm = pcm;
-        synth_event *ev = realloc(s->ev, (h.n_ev + 1) * sizeof *ev);
-        if (ev) s->ev = ev;
-        if (!pcm || !ev) rc = NK_ERR_NOMEM;
-        else if (read_all(fd[0], s->pcm, h.n_pcm * sizeof *pcm) || read_all(fd[0], s->ev, h.n_ev * sizeof *ev))
-            rc = NK_ERR_IO;
-        s->n_pcm = h.n_pcm;
-        s->n_ev = h.n_ev;
-    }
-    close(fd[0]);
+    if (pid < 0) nk_fail(NK_ERR_IO, "espeak-ng: cannot fork: %s", strerror(errno));
+    close(pid == 0 ? sv[0] : sv[1]);
+    *fd = pid == 0 ? sv[1] : sv[0];
+    if (pid < 0) close(sv[0]);
+    return pid;
+}
+
+/* Waits for a child; NK_OK when it exited with status 0. */
+static int reap(pid_t pid, const char *who) {
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    if (rc == NK_ERR_NOMEM) return nk_fail(rc, "espeak-ng: out of memory receiving audio");
-    if (rc || !WIFEXITED(status) || WEXITSTATUS(status))
-        return nk_fail(NK_ERR_IO, "espeak-ng: synthesis process failed (%s %d)",
-                       WIFSIGNALED(status) ? "signal" : "exit status",
-                       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-    return h.rc ? nk_fail(h.rc, "%s", h.msg) : NK_OK;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return NK_OK;
+    return nk_fail(NK_ERR_IO, "espeak-ng: the %s failed (%s %d)", who,
+                   WIFSIGNALED(status) ? "signal" : "exit status",
+                   WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+
+/* In the voice process: speaks text in a child forked from this engine and
+ * collects the child's samples and events into s. */
+static int speak_in_child(nk_synth *s, const char *text, unsigned seed) {
+    int fd;
+    pid_t pid = fork_with_socket(&fd);
+    if (pid < 0) return NK_ERR_IO;
+    if (pid == 0) {
+        s->n_pcm = s->n_ev = 0;
+        s->failed = 0;
+        int rc = NK_OK;
+        srand(seed); // espeak-ng's noise sources draw from rand()
+        espeak_ERROR e = espeak_Synth(text, strlen(text) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, NULL);
+        if (e != EE_OK) rc = nk_fail(NK_ERR_IO, "espeak-ng: synthesis failed (error %d) for \"%.40s\"", (int)e, text);
+        else if (s->failed) rc = nk_fail(NK_ERR_NOMEM, "espeak-ng: out of memory collecting audio");
+        _exit(send_reply(fd, s, rc) ? 1 : 0);
+    }
+    int rc = recv_reply(fd, s, "synthesis process");
+    close(fd);
+    int reaped = reap(pid, "synthesis process"); // a crash says which signal
+    return reaped ? reaped : rc;
+}
+
+/* The voice process: selects v, reports whether that worked, then answers
+ * requests until its socket closes. */
+static void voice_process(nk_synth *s, const nk_voice *v, int fd) {
+    s->n_pcm = s->n_ev = 0;
+    int rc = set_voice(v), lost = send_reply(fd, s, rc);
+    if (rc || lost) _exit(lost);
+    request q;
+    char *text = NULL;
+    while (!recv_all(fd, &q, sizeof q)) {
+        char *grown = realloc(text, q.len + 1);
+        if (!grown || recv_all(fd, grown, q.len)) _exit(1);
+        text = grown;
+        text[q.len] = 0;
+        if (send_reply(fd, s, speak_in_child(s, text, q.seed))) _exit(1);
+    }
+    _exit(0);
+}
+
+static int same_voice(const nk_voice *a, const nk_voice *b) {
+    return !strcmp(a->voice, b->voice) && a->rate == b->rate && a->pitch == b->pitch && a->range == b->range;
+}
+
+static void stop_voice_process(nk_synth *s) {
+    if (s->voice_pid <= 0) return;
+    close(s->voice_fd);
+    reap(s->voice_pid, "voice process");
+    s->voice_pid = 0;
+    free(s->voice_name);
+    s->voice_name = NULL;
+}
+
+/* Makes a voice process for v unless the running one has v; fails when
+ * espeak-ng does not accept v. */
+static int use_voice(nk_synth *s, const nk_voice *v) {
+    if (!v->voice || !v->voice[0]) return nk_fail(NK_ERR_ARG, "espeak-ng: no voice given");
+    if (s->voice_pid > 0 && same_voice(&s->voice, v)) return NK_OK;
+    stop_voice_process(s);
+    char *name = strdup(v->voice);
+    if (!name) return nk_fail(NK_ERR_NOMEM, "out of memory");
+    int fd;
+    pid_t pid = fork_with_socket(&fd);
+    if (pid == 0) voice_process(s, v, fd);
+    if (pid < 0) {
+        free(name);
+        return NK_ERR_IO;
+    }
+    int rc = recv_reply(fd, s, "voice process");
+    if (rc) {
+        close(fd);
+        reap(pid, "voice process");
+        free(name);
+        return rc;
+    }
+    s->voice_pid = pid;
+    s->voice_fd = fd;
+    s->voice = *v;
+    s->voice.voice = s->voice_name = name;
+    return NK_OK;
+}
+
+/* Speaks text with v into s->pcm and s->ev (text NULL only checks v). A voice
+ * process found dead when the request is sent (killed since the last
+ * utterance) is replaced once; one that dies while speaking fails this
+ * utterance only, and the next starts a fresh one. */
+static int speak(nk_synth *s, const nk_voice *v, const char *text, unsigned seed) {
+    for (int attempt = 0;; attempt++) {
+        int rc = use_voice(s, v);
+        if (rc || !text) return rc;
+        request q = {seed, strlen(text)};
+        if (!send_all(s->voice_fd, &q, sizeof q) && !send_all(s->voice_fd, text, q.len)) {
+            rc = recv_reply(s->voice_fd, s, "voice process");
+            if (rc == NK_ERR_IO) stop_voice_process(s);
+            return rc;
+        }
+        stop_voice_process(s);
+        if (attempt) return nk_fail(NK_ERR_IO, "espeak-ng: the voice process died");
+    }
 }
 
 int nk_synth_check_voice(nk_synth *s, const nk_voice *v) {
     if (live != s) return nk_fail(NK_ERR_ARG, "espeak-ng: synthesizer is not live");
     nk_espeak_lock();
-    int rc = speak_in_child(s, v, NULL, 0);
+    int rc = speak(s, v, NULL, 0);
     nk_espeak_unlock();
     return rc;
 }
@@ -289,7 +408,7 @@ int nk_synth_speak(nk_synth *s, const nk_voice *v, const nk_alphabet *a, const c
     if (rc) return rc;
     free(check);
     nk_espeak_lock();
-    rc = speak_in_child(s, v, text, seed);
+    rc = speak(s, v, text, seed);
     nk_espeak_unlock();
     if (rc) return rc;
     if (s->n_pcm == 0) return nk_fail(NK_ERR_EMPTY, "espeak-ng: no audio for \"%.40s\"", text);

@@ -4,8 +4,12 @@
 
 #include "napkit/napkit.h"
 
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static nk_synth *syn;
 static nk_alphabet *en, *de;
@@ -85,6 +89,41 @@ static void test_determinism(void) {
     }
     free(y);
     nk_textgrid_free(tgy);
+}
+
+/* Kills this process's children (the synthesizer's voice process). */
+static int kill_children(void) {
+    int killed = 0;
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[300], state;
+        int pid, ppid;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f && fscanf(f, "%d %*s %c %d", &pid, &state, &ppid) == 3 && ppid == getpid())
+            killed += kill(pid, SIGKILL) == 0;
+        if (f) fclose(f);
+    }
+    if (d) closedir(d);
+    return killed;
+}
+
+/* A voice process killed between utterances is replaced: the next utterance
+ * comes out as if nothing had happened. */
+static void test_voice_process_killed(void) {
+    nk_voice v = {"en-us+f2", 175, 50, 50};
+    float *x[2];
+    size_t n[2];
+    nk_textgrid *tg[2];
+    CHECK_OK(nk_synth_speak(syn, &v, en, "A killed helper is replaced.", 4, 16000, &x[0], &n[0], &tg[0]));
+    CHECK(kill_children() == 1);
+    usleep(100000); // until the kernel has closed its socket
+    CHECK_OK(nk_synth_speak(syn, &v, en, "A killed helper is replaced.", 4, 16000, &x[1], &n[1], &tg[1]));
+    CHECK(x[0] && x[1] && n[0] == n[1] && !memcmp(x[0], x[1], n[0] * sizeof(float)));
+    for (int k = 0; k < 2; k++) {
+        free(x[k]);
+        nk_textgrid_free(tg[k]);
+    }
 }
 
 static void test_bad_input(void) {
@@ -262,6 +301,7 @@ int main(void) {
     }
     RUN(test_textgrids);
     RUN(test_determinism);
+    RUN(test_voice_process_killed);
     RUN(test_bad_input);
     RUN(test_corpus_recipe);
     RUN(test_train_only_sentences);

@@ -4,9 +4,11 @@
  * espeak-ng keeps global state (shared with the phonemizer through
  * napkit/espeak.h), so a process has at most one nk_synth and synthesis is
  * serial; run several processes for parallelism. Each utterance is spoken in
- * a child process forked from the engine as initialized, so the same text,
- * voice and seed give the same samples whatever was spoken before (in a
- * process that has not phonemized with the shared engine in between). */
+ * a child process forked from the engine as initialized with its voice
+ * selected (a "voice process" per voice does the selecting once and forks the
+ * children), so the same text, voice and seed give the same samples whatever
+ * was spoken before (in a process that has not phonemized with the shared
+ * engine in between). */
 #ifndef NAPKIT_SYNTH_H
 #define NAPKIT_SYNTH_H
 
