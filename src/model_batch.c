@@ -71,7 +71,11 @@ int nk_model_ctc_batch(nk_model *m, nk_workspace **ws, int n_ws, int B, const fl
     if (n_ws < 1 || B < 0) return nk_fail(NK_ERR_ARG, "ctc batch: %d workspaces, %d utterances", n_ws, B);
     ctc_batch c = {m, ws, x, T, labels, U, nll, nk_model_grads(m), NK_OK, ""};
     memset(c.grads, 0, nk_model_param_count(m) * sizeof *c.grads);
-    int rc = nk_parallel_for((size_t)B, n_ws, ctc_batch_work, ctc_batch_commit, &c);
+    /* No more threads than utterances: the spare ones would go to OpenBLAS
+     * inside an utterance, and its multi-threaded sgemm does not give the
+     * one-threaded bits on every CPU (it differs on AMD EPYC), so a batch of
+     * one would make the trained model depend on --threads. */
+    int rc = nk_parallel_for((size_t)B, B < n_ws ? B : n_ws, ctc_batch_work, ctc_batch_commit, &c);
     if (!rc && c.first_rc) rc = nk_fail(c.first_rc, "%s", c.first_msg);
     return rc;
 }
