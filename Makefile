@@ -116,7 +116,7 @@ fixtures:
 	@bash scripts/install-deps.sh fixtures
 	@for s in tests/fixtures/make_*.py; do echo "== $$s"; /usr/bin/python3 $$s || exit 1; done
 
-# Synthesizes the bundled corpora into corpora/out/ (git-ignored; about 6 minutes, 5 GB).
+# Synthesizes the bundled corpora into corpora/out/ (git-ignored; about 15–20 minutes, 7.5 GB).
 corpora: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/make-corpora.sh $(BUILD)/napkit

@@ -21,7 +21,7 @@ for group in "$@"; do
   case "$group" in
     fixtures) packages+=(python3-scipy python3-sklearn python3-torch python3-torchaudio) ;;
     browser) packages+=(chromium) ;;
-    text) packages+=(fortunes fortunes-min fortunes-de wamerican wngerman) ;;
+    text) packages+=(fortunes fortunes-min fortunes-de wamerican wngerman dict-gcide) ;;
     *) echo "install-deps.sh: unknown package group '$group'" >&2; exit 2 ;;
   esac
 done
