@@ -14,14 +14,15 @@ export OPENBLAS_NUM_THREADS=1
 # The recipe of the shipped models (see models/*.md for what it gave): the
 # synthetic corpus plus the real recordings whose sentences are not synthetic
 # dev/test sentences (scripts/real-splits.sh); one cosine cycle from Kaiming
-# weights (English: two). The thread count does not change the model:
+# weights (English: three, see more_en). The thread count does not change the model:
 # NAPKIT_TRAIN_THREADS=1 lets two languages train side by side, one core each
 # (`train-models.sh NAPKIT en & train-models.sh NAPKIT de`).
 threads=${NAPKIT_TRAIN_THREADS:-2}
 epochs=8 lr=1e-3 warmup=300 weights=kaiming
-# English still underfits after one cycle (docs/training.md), so it trains a second
-# cosine cycle from the first one's weights (--init, fresh Adam state): "EPOCHS LR".
-second_en="12 5e-4" second_de=""
+# English still underfits after one cycle (docs/training.md), so it trains further
+# cosine cycles, each from the previous one's weights (--init, fresh Adam state):
+# "EPOCHS LR" per cycle, separated by commas.
+more_en="12 5e-4, 5 5e-4" more_de=""
 arch_en=models/arch/small.json; arch_de=models/arch/small-de.json
 
 # One cosine cycle of the language in the loop below (its lang, arch_var, train,
@@ -40,16 +41,17 @@ for lang in "${langs[@]}"; do
   bash scripts/real-splits.sh "$napkit" "$lang"
   train=(--train "corpora/out/$lang/train")
   for m in corpora/out/real-$lang/*-train.tsv; do [ -e "$m" ] && train+=(--train "$m"); done
-  arch_var=arch_$lang second_var=second_$lang
+  arch_var=arch_$lang more_var=more_$lang
   model=models/$lang.safetensors log=models/$lang.train.log
   : > "$log"
   recipe="Adam, peak lr $lr, $warmup warm-up steps, cosine decay to 5 %, $epochs epochs from $weights weights"
   took=$(train_cycle "$epochs" "$lr")
-  if [ -n "${!second_var}" ]; then
-    read -r epochs2 lr2 <<< "${!second_var}"
-    recipe+="; then a second cycle from those weights: peak lr $lr2, $warmup warm-up steps, $epochs2 epochs"
+  IFS=, read -ra more <<< "${!more_var}"
+  for cycle in "${more[@]}"; do
+    read -r epochs2 lr2 <<< "$cycle"
+    recipe+="; then a cycle from those weights: peak lr $lr2, $warmup warm-up steps, $epochs2 epochs"
     took+=", then $(train_cycle "$epochs2" "$lr2" --init "$model")"
-  fi
+  done
   # The card aligns phonemes: German needs its letter-phoneme model trained once
   # from text (English learns it from CMUdict by itself).
   [ "$lang" = en ] || "$napkit" --quiet lexicon --language "$lang" \
