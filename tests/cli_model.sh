@@ -41,6 +41,13 @@ expect train-init 0 'wrote' -- $napkit --quiet train --arch models/arch/small.js
   --epochs 1 --threads 1 -o $tmp/trained.safetensors
 [ -f $tmp/trained.safetensors ] && ! $napkit model info $tmp/trained.safetensors | grep -q 'onset delay'
 check "train --init passes the onset delay on" $?
+# a model trained from a trained one keeps that one's recipe inside its own
+expect train-init-twice 0 'wrote' -- $napkit --quiet train --arch models/arch/small.json --init $tmp/trained.safetensors \
+  --train $tmp/one.tsv --epochs 2 --threads 1 -o $tmp/twice.safetensors
+grep -aqF '\"epochs\":2,' $tmp/twice.safetensors && grep -aqF '\"epochs\":1,' $tmp/twice.safetensors &&
+  grep -aqF '\"init_training\":{\"train\":[\"'"$tmp"'/one.tsv\"],' $tmp/twice.safetensors &&
+  ! grep -aqF 'init_training' $tmp/trained.safetensors
+check "train --init records the initial model's recipe (init_training)" $?
 # --weights picks the random initialization (kaiming by default); anything else is refused
 expect train-weights-bad 2 "--weights wants one of pytorch\|kaiming, got 'he'" -- $napkit --quiet train \
   --arch models/arch/small.json --train $tmp/one.tsv --weights he -o $tmp/x.safetensors

@@ -29,6 +29,7 @@ static const char usage[] =
     "  --resume CKPT         continue a run from its checkpoint\n"
     "  --init MODEL          start from a trained model's weights instead of random ones;\n"
     "                        a narrower model (fewer channels) is grown into --arch\n"
+    "                        (its training recipe is kept in the new file's, as init_training)\n"
     "Extra arguments after the options are more training corpora.\n";
 
 typedef struct {
@@ -49,7 +50,7 @@ static int print_epoch(const nk_epoch_report *r, void *ctx) {
 /* The training recipe goes into the model file for its model card. */
 static char *recipe_json(const nk_train_options *o, const nk_dataset *train, const nk_dataset *dev,
                          char *const *train_specs, int n_train, const char *dev_spec, const char *weights,
-                         const char *init, double dev_cer, double dev_wer) {
+                         const char *init, const char *init_training, double dev_cer, double dev_wer) {
     cJSON *j = cJSON_CreateObject(), *specs = cJSON_AddArrayToObject(j, "train");
     for (int i = 0; i < n_train; i++) cJSON_AddItemToArray(specs, cJSON_CreateString(train_specs[i]));
     if (dev_spec) cJSON_AddStringToObject(j, "dev", dev_spec);
@@ -62,6 +63,10 @@ static char *recipe_json(const nk_train_options *o, const nk_dataset *train, con
     cJSON_AddNumberToObject(j, "seed", (double)o->seed);
     if (init) cJSON_AddStringToObject(j, "init", init);
     else cJSON_AddStringToObject(j, "weights", weights);
+    /* The --init model's own recipe, so a file trained in several cycles
+     * records all of them, each inside the next. */
+    cJSON *before = init_training ? cJSON_Parse(init_training) : NULL;
+    if (before) cJSON_AddItemToObject(j, "init_training", before);
     cJSON_AddBoolToObject(j, "specaugment", o->time_masks > 0);
     if (dev_cer >= 0) {
         cJSON_AddNumberToObject(j, "dev_cer", dev_cer);
@@ -128,6 +133,7 @@ int cmd_train(int argc, char **argv) {
 
     nk_arch arch;
     nk_model *m = NULL;
+    char *init_training = NULL; /* the --init model's recipe */
     nk_dataset *train = NULL, *dev = NULL;
     int rc = EXIT_OK;
     if (nk_arch_load(arch_path, &arch)) {
@@ -142,6 +148,10 @@ int cmd_train(int argc, char **argv) {
         nk_model *src = NULL;
         if (init && (nk_model_load(init, &src) || nk_model_grow(m, src, init))) rc = cli_fail("train");
         nk_model_free(src);
+        nk_safetensors *st = NULL;
+        const char *before = !rc && init && !nk_st_open(init, &st) ? nk_st_metadata(st, "napkit.training") : NULL;
+        if (before && !(init_training = strdup(before))) rc = cli_fail("train");
+        nk_st_close(st);
     }
     const nk_arch *a = &arch;
     if (!rc) rc = cli_load_dataset("train", a, train_specs, n_train, &data, &train);
@@ -162,7 +172,7 @@ int cmd_train(int argc, char **argv) {
         last.dev_wer = nk_wer(&c);
     }
     if (!rc) {
-        char *recipe = recipe_json(&o, train, dev, train_specs, n_train, dev_spec, schemes[scheme], init,
+        char *recipe = recipe_json(&o, train, dev, train_specs, n_train, dev_spec, schemes[scheme], init, init_training,
                                    last.dev_cer, last.dev_wer);
         const char *meta[2] = {"napkit.training", recipe};
         if (!recipe || nk_model_save_extra(m, out, NULL, 0, meta, 1)) rc = cli_fail("train");
@@ -174,5 +184,6 @@ int cmd_train(int argc, char **argv) {
     nk_model_free(m);
     nk_arch_free(&arch);
     free(train_specs);
+    free(init_training);
     return rc;
 }
