@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the extra training sentence lists corpora/text/{en,de}-{fortunes,words}.txt
 and corpora/text/en-quotes.txt from Debian packages (fortunes, fortunes-de, wamerican,
-wngerman, dict-gcide; install them with `scripts/install-deps.sh text`). The lists are committed, so `make corpora` needs none
-of these packages; rerun this only to change the lists. Deterministic.
+wngerman, dict-gcide; install them with `scripts/install-deps.sh text`). The lists are
+committed, so `make corpora` needs none of these packages; rerun this only to change the
+lists. Deterministic.
 
   fortunes: every sentence of the fortune cookies that is plain text in the language's
             alphabet (no digits, symbols or markup), 3 to 20 words.

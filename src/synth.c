@@ -30,8 +30,7 @@ struct nk_synth {
     int failed; // a buffer could not grow inside the callback
     pid_t voice_pid; // the voice process (0: none), its socket and voice
     int voice_fd;
-    nk_voice voice;
-    char *voice_name; // voice.voice, owned
+    nk_voice voice;  // voice.voice is a copy, owned
 };
 
 /* espeak-ng's callback takes no context pointer: the one live synthesizer. */
@@ -260,8 +259,8 @@ static void stop_voice_process(nk_synth *s) {
     close(s->voice_fd);
     reap(s->voice_pid, "voice process");
     s->voice_pid = 0;
-    free(s->voice_name);
-    s->voice_name = NULL;
+    free((char *)s->voice.voice);
+    s->voice.voice = NULL;
 }
 
 /* Makes a voice process for v unless the running one has v; fails when
@@ -289,7 +288,7 @@ static int use_voice(nk_synth *s, const nk_voice *v) {
     s->voice_pid = pid;
     s->voice_fd = fd;
     s->voice = *v;
-    s->voice.voice = s->voice_name = name;
+    s->voice.voice = name;
     return NK_OK;
 }
 

@@ -96,11 +96,11 @@ static int kill_children(void) {
     int killed = 0;
     DIR *d = opendir("/proc");
     for (struct dirent *e; d && (e = readdir(d));) {
-        char path[300], state;
+        char path[300];
         int pid, ppid;
         snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
         FILE *f = fopen(path, "r");
-        if (f && fscanf(f, "%d %*s %c %d", &pid, &state, &ppid) == 3 && ppid == getpid())
+        if (f && fscanf(f, "%d %*s %*c %d", &pid, &ppid) == 2 && ppid == getpid())
             killed += kill(pid, SIGKILL) == 0;
         if (f) fclose(f);
     }

@@ -144,14 +144,15 @@ int cmd_train(int argc, char **argv) {
         rc = cli_fail("train");
     } else {
         nk_model_init_with(m, (nk_init_scheme)scheme, o.seed);
-        /* --init: the trained model's weights, grown into --arch when that is wider. */
+        /* --init: the trained model's weights, grown into --arch when that is
+         * wider, and its recipe (read from the same open file). */
         nk_model *src = NULL;
-        if (init && (nk_model_load(init, &src) || nk_model_grow(m, src, init))) rc = cli_fail("train");
-        nk_model_free(src);
         nk_safetensors *st = NULL;
-        const char *before = !rc && init && !nk_st_open(init, &st) ? nk_st_metadata(st, "napkit.training") : NULL;
-        if (before && !(init_training = strdup(before))) rc = cli_fail("train");
+        if (init && (nk_model_load_extra(init, &src, &st) || nk_model_grow(m, src, init))) rc = cli_fail("train");
+        const char *before = st ? nk_st_metadata(st, "napkit.training") : NULL;
+        if (!rc && before && !(init_training = strdup(before))) rc = cli_fail("train");
         nk_st_close(st);
+        nk_model_free(src);
     }
     const nk_arch *a = &arch;
     if (!rc) rc = cli_load_dataset("train", a, train_specs, n_train, &data, &train);
