@@ -279,3 +279,17 @@ int nk_features_from_file(nk_frontend *fe, const char *path, float **out, int *F
     free(pcm);
     return rc;
 }
+
+void nk_features_stretch(const float *x, int F, int T, float *y, int T2) {
+    /* Frame t2 of y sits at position t2 · (T−1)/(T2−1) of x. */
+    const double step = T2 > 1 ? (double)(T - 1) / (T2 - 1) : 0;
+    for (int f = 0; f < F; f++) {
+        const float *in = x + (size_t)f * T;
+        float *out = y + (size_t)f * T2;
+        for (int t2 = 0; t2 < T2; t2++) {
+            double pos = t2 * step;
+            int t = pos < T - 1 ? (int)pos : T - 1;
+            out[t2] = t < T - 1 ? in[t] + (float)(pos - t) * (in[t + 1] - in[t]) : in[t];
+        }
+    }
+}

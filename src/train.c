@@ -3,6 +3,7 @@
 
 #include "napkit/error.h"
 #include "napkit/evaluate.h"
+#include "napkit/features.h"
 #include "napkit/progress.h"
 #include "napkit/safetensors.h"
 
@@ -117,22 +118,47 @@ static int make_batches(const nk_dataset *d, double batch_seconds, uint64_t seed
     return NK_OK;
 }
 
-/* ---- SpecAugment: time and feature-row masks set to 0 (the mean after normalization) ---- */
+/* ---- augmentation: tempo perturbation, then SpecAugment masks ---- */
 
-static void augment(const nk_train_options *o, int epoch, size_t example, float *x, int F, int T) {
-    rng r = rng_for(o->seed, (uint64_t)epoch, example + 1);
+/* The frame count after a tempo change by a factor drawn from [1 − tempo, 1 + tempo]
+ * (above 1 is faster: fewer frames). No draw when tempo is off, so the masks
+ * of a run without it stay what they were before it existed. */
+static int tempo_frames(rng *r, double tempo, int T) {
+    if (tempo <= 0) return T;
+    double u = (double)(rng_next(r) >> 11) * 0x1p-53; /* uniform in [0, 1) */
+    long T2 = lround(T / (1 + tempo * (2 * u - 1)));
+    return T2 > 1 ? (int)T2 : 1;
+}
+
+/* Time and feature-row masks set to 0, the mean after normalization. */
+static void mask(const nk_train_options *o, rng *r, float *x, int F, int T) {
     for (int m = 0; m < o->time_masks; m++) {
-        int w = (int)rng_below(&r, (size_t)o->time_mask_max + 1);
+        int w = (int)rng_below(r, (size_t)o->time_mask_max + 1);
         if (w >= T) continue;
-        int t0 = (int)rng_below(&r, (size_t)(T - w));
+        int t0 = (int)rng_below(r, (size_t)(T - w));
         for (int f = 0; f < F; f++) memset(x + (size_t)f * T + t0, 0, (size_t)w * sizeof *x);
     }
     for (int m = 0; m < o->freq_masks; m++) {
-        int w = (int)rng_below(&r, (size_t)o->freq_mask_max + 1);
+        int w = (int)rng_below(r, (size_t)o->freq_mask_max + 1);
         if (w >= F) continue;
-        int f0 = (int)rng_below(&r, (size_t)(F - w));
+        int f0 = (int)rng_below(r, (size_t)(F - w));
         memset(x + (size_t)f0 * T, 0, (size_t)w * T * sizeof *x);
     }
+}
+
+/* Example e's (F, T) features as this epoch sees them, in *buf (grown as
+ * needed); returns their frame count, or 0 when out of memory. Everything
+ * drawn derives from (seed, epoch, example). */
+static int augment(const nk_train_options *o, int epoch, size_t example, const nk_example *e, int F, float **buf) {
+    rng r = rng_for(o->seed, (uint64_t)epoch, example + 1);
+    int T = tempo_frames(&r, o->tempo, e->T);
+    float *x = realloc(*buf, (size_t)F * T * sizeof *x);
+    if (!x) return 0;
+    *buf = x;
+    if (T == e->T) memcpy(x, e->x, (size_t)F * T * sizeof *x);
+    else nk_features_stretch(e->x, F, e->T, x, T);
+    mask(o, &r, x, F, T);
+    return T;
 }
 
 /* ---- optimizer ---- */
@@ -238,7 +264,7 @@ static int train_epoch(nk_model *m, nk_workspace **ws, const nk_dataset *d, cons
     nk_progress *prog = nk_progress_new("epoch", nk_dataset_size(d), "s audio", o->show_progress);
     double loss = 0, tokens = 0, audio = 0, t0 = now();
     size_t done = 0;
-    const int augmenting = o->time_masks > 0 || o->freq_masks > 0;
+    const int augmenting = o->time_masks > 0 || o->freq_masks > 0 || o->tempo > 0;
     for (size_t b = 0; !rc && b < bt.n; b++) {
         int B = (int)(bt.start[b + 1] - bt.start[b]);
         for (int i = 0; i < B && !rc; i++) {
@@ -250,14 +276,10 @@ static int train_epoch(nk_model *m, nk_workspace **ws, const nk_dataset *d, cons
             x[i] = e->x;
             audio += e->seconds;
             if (augmenting) {
-                float *grown = realloc(aug[i], (size_t)F * e->T * sizeof *grown);
-                if (!grown) {
+                if (!(T[i] = augment(o, epoch, k, e, F, &aug[i]))) {
                     rc = nk_fail(NK_ERR_NOMEM, "train: out of memory");
                     break;
                 }
-                aug[i] = grown;
-                memcpy(aug[i], e->x, (size_t)F * e->T * sizeof *aug[i]);
-                augment(o, epoch, k, aug[i], F, e->T);
                 x[i] = aug[i];
             }
         }

@@ -61,6 +61,13 @@ cmp -s $tmp/kaiming.safetensors $tmp/default.safetensors && ! cmp -s $tmp/kaimin
 check "train: kaiming is the default initialization, pytorch another" $?
 grep -aqF '\"weights\":\"kaiming\"' $tmp/kaiming.safetensors && grep -aqF '\"weights\":\"pytorch\"' $tmp/pytorch.safetensors
 check "train records the initialization in the model file" $?
+# --tempo perturbs each utterance's tempo and is recorded; out of range is refused
+expect train-tempo 0 'wrote' -- $napkit --quiet train --arch models/arch/small.json --tempo 0.1 \
+  --train $tmp/one.tsv --epochs 1 --threads 1 -o $tmp/tempo.safetensors
+grep -aqF '\"tempo\":0.1' $tmp/tempo.safetensors && ! grep -aqF '\"tempo\"' $tmp/default.safetensors
+check "train records --tempo in the model file" $?
+expect train-tempo-range 2 '--tempo' -- $napkit --quiet train --arch models/arch/small.json --tempo 0.9 \
+  --train $tmp/one.tsv -o $tmp/x.safetensors
 # --init grows a narrower model into a wider --arch; another alphabet is refused
 expect train-init-grow 0 '3773725 parameters' -- $napkit train --arch models/arch/medium.json --init $m \
   --train $tmp/one.tsv --epochs 1 --threads 1 -o $tmp/grown.safetensors

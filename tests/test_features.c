@@ -107,6 +107,38 @@ static void moments(const float *v, size_t n, size_t stride, double *mean, doubl
     *sd = sqrt(q / n);
 }
 
+/* Tempo stretching is linear interpolation with the end frames aligned
+ * (torch's interpolate(mode="linear", align_corners=True)): exact on a ramp,
+ * the original frames wherever a new frame lands on one. */
+static void test_stretch(void) {
+    enum { F = 3, T = 11 };
+    float x[F * T], y[F * 41];
+    for (int f = 0; f < F; f++)
+        for (int t = 0; t < T; t++) x[f * T + t] = (float)(100 * f + 3 * t + (t % 2) * 0.5 * (t % 3));
+    const int lengths[] = {11, 21, 6, 41, 8, 2, 1};
+    for (size_t k = 0; k < sizeof lengths / sizeof *lengths; k++) {
+        int T2 = lengths[k];
+        nk_features_stretch(x, F, T, y, T2);
+        double step = T2 > 1 ? (double)(T - 1) / (T2 - 1) : 0;
+        for (int f = 0; f < F; f++)
+            for (int t2 = 0; t2 < T2; t2++) {
+                double pos = t2 * step;
+                int t = (int)floor(pos);
+                float got = y[f * T2 + t2];
+                if (pos == t) CHECK(got == x[f * T + t]); /* lands on a frame */
+                else CHECK(fabs(got - (x[f * T + t] + (pos - t) * (x[f * T + t + 1] - x[f * T + t]))) < 1e-4);
+            }
+        CHECK(y[T2 - 1] == x[T2 > 1 ? T - 1 : 0]); /* the last frame kept (the first for T2 = 1) */
+    }
+    /* On a ramp the stretched rows are the ramp at the new spacing. */
+    for (int t = 0; t < T; t++) x[t] = (float)(2 * t);
+    nk_features_stretch(x, 1, T, y, 6);
+    for (int t2 = 0; t2 < 6; t2++) CHECK(fabs(y[t2] - 4 * t2) < 1e-5);
+    /* A one-frame utterance stays constant. */
+    nk_features_stretch(x, 1, 1, y, 4);
+    for (int t2 = 0; t2 < 4; t2++) CHECK(y[t2] == x[0]);
+}
+
 static void test_normalization(void) {
     size_t n = 16000;
     float *x = malloc(n * sizeof *x);
@@ -182,6 +214,7 @@ int main(void) {
     RUN(test_matches_torchaudio);
     RUN(test_reuse_is_deterministic);
     RUN(test_normalization);
+    RUN(test_stretch);
     RUN(test_silence_stays_finite);
     RUN(test_bad_settings_and_input);
     return check_summary();

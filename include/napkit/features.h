@@ -65,4 +65,10 @@ int nk_frontend_compute(nk_frontend *fe, const float *samples, size_t n, float *
  * *out is malloc'd (F, T). */
 int nk_features_from_file(nk_frontend *fe, const char *path, float **out, int *F, int *T);
 
+/* Resamples (F, T) features x to (F, T2) y in time by linear interpolation,
+ * first and last frames kept: what a pitch-preserving tempo change by T / T2
+ * does to a spectrogram, to good approximation (training's tempo perturbation).
+ * T, T2 ≥ 1; y must not overlap x. */
+void nk_features_stretch(const float *x, int F, int T, float *y, int T2);
+
 #endif

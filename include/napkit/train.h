@@ -1,9 +1,9 @@
 /* Training with CTC: Adam with warm-up and cosine decay, global gradient-norm
- * clipping, length-bucketed batches, SpecAugment masks, a checkpoint after
- * every epoch, exact resume.
+ * clipping, length-bucketed batches, tempo perturbation and SpecAugment masks,
+ * a checkpoint after every epoch, exact resume.
  *
- * Determinism: batch composition and order, and every augmentation mask,
- * derive from (seed, epoch, utterance) alone, and nk_model_ctc_batch sums
+ * Determinism: batch composition and order, and every augmentation (tempo
+ * factor, masks), derive from (seed, epoch, utterance) alone, and nk_model_ctc_batch sums
  * gradients in utterance order, so the same seed gives the same model for
  * any thread count, and a resumed run equals an uninterrupted one. */
 #ifndef NAPKIT_TRAIN_H
@@ -26,6 +26,8 @@ typedef struct {
     uint64_t seed;          /* default 1 */
     int time_masks, time_mask_max; /* SpecAugment: masks per utterance and max width (frames) */
     int freq_masks, freq_mask_max; /* … and over feature rows; 0 masks = off */
+    double tempo;           /* tempo perturbation: frames stretched by a factor from
+                               [1 − tempo, 1 + tempo] (nk_features_stretch); 0 = off (default) */
     const char *checkpoint; /* written atomically after every epoch (NULL = none) */
     int show_progress;      /* progress line on stderr */
 } nk_train_options;

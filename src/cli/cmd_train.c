@@ -24,6 +24,9 @@ static const char usage[] =
     "                        stacks) or pytorch (Conv1d's default, as napkit model init)\n"
     "  --threads N           utterances in parallel (default 1); the model does not depend on it\n"
     "  --no-augment          no SpecAugment time/frequency masks\n"
+    "  --tempo X             tempo perturbation: each utterance's frames stretched by a factor\n"
+    "                        drawn from [1-X, 1+X] each epoch (default 0 = off; 0.1 is the\n"
+    "                        0.9-1.1 range of Kaldi's speed perturbation)\n"
     "  --max-duration S      skip longer utterances (default 20)\n"
     "  --checkpoint PATH     written after every epoch (default MODEL.ckpt)\n"
     "  --resume CKPT         continue a run from its checkpoint\n"
@@ -68,6 +71,7 @@ static char *recipe_json(const nk_train_options *o, const nk_dataset *train, con
     cJSON *before = init_training ? cJSON_Parse(init_training) : NULL;
     if (before) cJSON_AddItemToObject(j, "init_training", before);
     cJSON_AddBoolToObject(j, "specaugment", o->time_masks > 0);
+    if (o->tempo > 0) cJSON_AddNumberToObject(j, "tempo", o->tempo);
     if (dev_cer >= 0) {
         cJSON_AddNumberToObject(j, "dev_cer", dev_cer);
         cJSON_AddNumberToObject(j, "dev_wer", dev_wer);
@@ -79,14 +83,15 @@ static char *recipe_json(const nk_train_options *o, const nk_dataset *train, con
 
 int cmd_train(int argc, char **argv) {
     enum { O_ARCH = 256, O_TRAIN, O_DEV, O_EPOCHS, O_BATCH, O_LR, O_WARMUP, O_CLIP, O_SEED,
-           O_THREADS, O_NOAUG, O_MAXDUR, O_CKPT, O_RESUME, O_INIT, O_WEIGHTS };
+           O_THREADS, O_NOAUG, O_TEMPO, O_MAXDUR, O_CKPT, O_RESUME, O_INIT, O_WEIGHTS };
     static const struct option opts[] = {
         {"arch", 1, 0, O_ARCH}, {"train", 1, 0, O_TRAIN}, {"dev", 1, 0, O_DEV},
         {"epochs", 1, 0, O_EPOCHS}, {"batch-seconds", 1, 0, O_BATCH}, {"lr", 1, 0, O_LR},
         {"warmup", 1, 0, O_WARMUP}, {"clip", 1, 0, O_CLIP}, {"seed", 1, 0, O_SEED},
-        {"threads", 1, 0, O_THREADS}, {"no-augment", 0, 0, O_NOAUG}, {"max-duration", 1, 0, O_MAXDUR},
-        {"checkpoint", 1, 0, O_CKPT}, {"resume", 1, 0, O_RESUME}, {"init", 1, 0, O_INIT},
-        {"weights", 1, 0, O_WEIGHTS},        {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"threads", 1, 0, O_THREADS}, {"no-augment", 0, 0, O_NOAUG}, {"tempo", 1, 0, O_TEMPO},
+        {"max-duration", 1, 0, O_MAXDUR}, {"checkpoint", 1, 0, O_CKPT}, {"resume", 1, 0, O_RESUME},
+        {"init", 1, 0, O_INIT}, {"weights", 1, 0, O_WEIGHTS}, {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
     nk_train_options o;
     nk_train_options_default(&o);
     const char *arch_path = NULL, *dev_spec = NULL, *out = NULL, *ckpt = NULL, *resume = NULL, *init = NULL;
@@ -109,6 +114,7 @@ int cmd_train(int argc, char **argv) {
         case O_SEED: bad = cli_int("train", "--seed", optarg, 0, 2000000000, &seed); break;
         case O_THREADS: bad = cli_int("train", "--threads", optarg, 1, 256, &o.threads); break;
         case O_NOAUG: o.time_masks = o.freq_masks = 0; break;
+        case O_TEMPO: bad = cli_double("train", "--tempo", optarg, 0, 0.5, &o.tempo); break;
         case O_MAXDUR: bad = cli_double("train", "--max-duration", optarg, 0.1, 1e5, &data.max_duration); break;
         case O_CKPT: ckpt = optarg; break;
         case O_RESUME: resume = optarg; break;
