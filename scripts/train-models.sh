@@ -21,8 +21,8 @@ threads=${NAPKIT_TRAIN_THREADS:-2}
 epochs=8 lr=1e-3 warmup=300 weights=kaiming
 # English still underfits after one cycle (docs/training.md), so it trains further
 # cosine cycles, each from the previous one's weights (--init, fresh Adam state):
-# "EPOCHS LR" per cycle, separated by commas.
-more_en="12 5e-4, 5 5e-4" more_de=""
+# "EPOCHS LR [TEMPO]" per cycle (TEMPO: napkit train --tempo), separated by commas.
+more_en="12 5e-4, 5 5e-4, 5 3e-4 0.1" more_de=""
 arch_en=models/arch/small.json; arch_de=models/arch/small-de.json
 
 # One cosine cycle of the language in the loop below (its lang, arch_var, train,
@@ -48,9 +48,10 @@ for lang in "${langs[@]}"; do
   took=$(train_cycle "$epochs" "$lr")
   IFS=, read -ra more <<< "${!more_var}"
   for cycle in "${more[@]}"; do
-    read -r epochs2 lr2 <<< "$cycle"
+    read -r epochs2 lr2 tempo2 <<< "$cycle"
     recipe+="; then a cycle from those weights: peak lr $lr2, $warmup warm-up steps, $epochs2 epochs"
-    took+=", then $(train_cycle "$epochs2" "$lr2" --init "$model")"
+    [ -z "$tempo2" ] || recipe+=", tempo perturbation ±$tempo2"
+    took+=", then $(train_cycle "$epochs2" "$lr2" --init "$model" ${tempo2:+--tempo "$tempo2"})"
   done
   # The card aligns phonemes: German needs its letter-phoneme model trained once
   # from text (English learns it from CMUdict by itself).
