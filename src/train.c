@@ -38,6 +38,7 @@ static rng rng_for(uint64_t seed, uint64_t epoch, uint64_t stream) {
 
 static uint64_t rng_next(rng *r) { return mix64(r->s += 0x9E3779B97F4A7C15ull); }
 static size_t rng_below(rng *r, size_t n) { return n ? (size_t)(rng_next(r) % n) : 0; }
+static double rng_uniform(rng *r) { return (double)(rng_next(r) >> 11) * 0x1p-53; } /* [0, 1) */
 
 static void shuffle(size_t *v, size_t n, rng *r) {
     for (size_t i = n; i > 1; i--) {
@@ -125,8 +126,7 @@ static int make_batches(const nk_dataset *d, double batch_seconds, uint64_t seed
  * of a run without it stay what they were before it existed. */
 static int tempo_frames(rng *r, double tempo, int T) {
     if (tempo <= 0) return T;
-    double u = (double)(rng_next(r) >> 11) * 0x1p-53; /* uniform in [0, 1) */
-    long T2 = lround(T / (1 + tempo * (2 * u - 1)));
+    long T2 = lround(T / (1 + tempo * (2 * rng_uniform(r) - 1)));
     return T2 > 1 ? (int)T2 : 1;
 }
 
