@@ -201,17 +201,59 @@ static void adam_step(const nk_train_options *o, adam_state *s, float *p, float 
 
 #define TRAIN_KEY "napkit.train"
 
-static int save_checkpoint(const nk_model *m, const adam_state *s, const char *path) {
+/* The options that shape the run's trajectory (threads do not). A resumed run
+ * must use the same ones, or it would silently train differently from the run
+ * it continues, so the checkpoint records them and resume compares. Epochs
+ * may differ: a run is lengthened or cut short on purpose (the cosine decay
+ * then spans the new count). */
+enum { N_TRAJECTORY = 14 };
+static const char *const trajectory_names[N_TRAJECTORY] = {
+    "batch_seconds", "lr", "warmup_steps", "final_lr_frac", "clip_norm", "beta1", "beta2",
+    "eps", "seed", "time_masks", "time_mask_max", "freq_masks", "freq_mask_max", "tempo"};
+
+static void trajectory(const nk_train_options *o, double v[N_TRAJECTORY]) {
+    const double x[N_TRAJECTORY] = {o->batch_seconds, o->lr, o->warmup_steps, o->final_lr_frac,
+                                    o->clip_norm, o->beta1, o->beta2, o->eps, (double)o->seed, o->time_masks,
+                                    o->time_mask_max, o->freq_masks, o->freq_mask_max, o->tempo};
+    memcpy(v, x, sizeof x);
+}
+
+static int save_checkpoint(const nk_model *m, const adam_state *s, const nk_train_options *o, const char *path) {
     long n = (long)nk_model_param_count(m);
     nk_st_entry extra[2] = {{.name = "adam.m", .ndim = 1, .shape = {n}, .data = s->m},
                             {.name = "adam.v", .ndim = 1, .shape = {n}, .data = s->v}};
-    char json[128];
-    snprintf(json, sizeof json, "{\"epoch\": %d, \"step\": %d}", s->epoch, s->step);
+    cJSON *j = cJSON_CreateObject(), *opts = cJSON_AddObjectToObject(j, "options");
+    cJSON_AddNumberToObject(j, "epoch", s->epoch);
+    cJSON_AddNumberToObject(j, "step", s->step);
+    double v[N_TRAJECTORY];
+    trajectory(o, v);
+    for (int i = 0; i < N_TRAJECTORY; i++) cJSON_AddNumberToObject(opts, trajectory_names[i], v[i]);
+    char *json = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    if (!json) return nk_fail(NK_ERR_NOMEM, "%s: out of memory", path);
     const char *meta[2] = {TRAIN_KEY, json};
-    return nk_model_save_extra(m, path, extra, 2, meta, 1);
+    int rc = nk_model_save_extra(m, path, extra, 2, meta, 1);
+    free(json);
+    return rc;
 }
 
-static int load_checkpoint(nk_model *m, adam_state *s, const char *path) {
+/* NK_OK when the checkpoint's recorded options equal o's, else names the first that differs. */
+static int same_trajectory(const cJSON *recorded, const nk_train_options *o, const char *path) {
+    double v[N_TRAJECTORY];
+    trajectory(o, v);
+    for (int i = 0; i < N_TRAJECTORY; i++) {
+        const cJSON *r = cJSON_GetObjectItem(recorded, trajectory_names[i]);
+        if (!cJSON_IsNumber(r))
+            return nk_fail(NK_ERR_FORMAT, "%s: the checkpoint does not record option %s", path, trajectory_names[i]);
+        if (r->valuedouble != v[i])
+            return nk_fail(NK_ERR_ARG, "%s: cannot resume: the checkpoint's run had %s %.15g, this one has %.15g "
+                           "(resume with the options of the run it continues)", path, trajectory_names[i],
+                           r->valuedouble, v[i]);
+    }
+    return NK_OK;
+}
+
+static int load_checkpoint(nk_model *m, adam_state *s, const nk_train_options *o, const char *path) {
     nk_model *ck;
     nk_safetensors *st;
     int rc = nk_model_load_extra(path, &ck, &st);
@@ -225,6 +267,7 @@ static int load_checkpoint(nk_model *m, adam_state *s, const char *path) {
     else if (strcmp(a, b) != 0) rc = nk_fail(NK_ERR_ARG, "%s: checkpoint architecture differs from the model being trained", path);
     else if (!cJSON_IsNumber(epoch) || !cJSON_IsNumber(step) || epoch->valueint < 0 || step->valueint < 0)
         rc = nk_fail(NK_ERR_FORMAT, "%s: no valid \"" TRAIN_KEY "\" metadata: not a training checkpoint", path);
+    else rc = same_trajectory(cJSON_GetObjectItem(meta, "options"), o, path);
     if (!rc) rc = nk_st_read_f32(st, "adam.m", 1, &n, s->m);
     if (!rc) rc = nk_st_read_f32(st, "adam.v", 1, &n, s->v);
     if (!rc) {
@@ -334,7 +377,7 @@ int nk_train(nk_model *m, const nk_dataset *train, const nk_dataset *dev,
     nk_workspace **ws = calloc((size_t)o->threads, sizeof *ws);
     int rc = s.m && s.v && ws ? NK_OK : nk_fail(NK_ERR_NOMEM, "train: out of memory for the optimizer");
     for (int i = 0; !rc && i < o->threads; i++) rc = nk_workspace_new(m, &ws[i]);
-    if (!rc && resume) rc = load_checkpoint(m, &s, resume);
+    if (!rc && resume) rc = load_checkpoint(m, &s, o, resume);
     const int total_steps = o->epochs * (int)ceil(nk_dataset_seconds(train) / o->batch_seconds);
     while (!rc && s.epoch < o->epochs) {
         nk_epoch_report r = {.epoch = s.epoch + 1, .dev_cer = -1, .dev_wer = -1};
@@ -349,7 +392,7 @@ int nk_train(nk_model *m, const nk_dataset *train, const nk_dataset *dev,
             r.dev_cer = nk_cer(&c);
             r.dev_wer = nk_wer(&c);
         }
-        if (o->checkpoint && (rc = save_checkpoint(m, &s, o->checkpoint)) != 0) break;
+        if (o->checkpoint && (rc = save_checkpoint(m, &s, o, o->checkpoint)) != 0) break;
         if (cb && cb(&r, ctx)) break;
     }
     for (int i = 0; ws && i < o->threads; i++) nk_workspace_free(ws[i]);

@@ -68,6 +68,12 @@ grep -aqF '\"tempo\":0.1' $tmp/tempo.safetensors && ! grep -aqF '\"tempo\"' $tmp
 check "train records --tempo in the model file" $?
 expect train-tempo-range 2 '--tempo' -- $napkit --quiet train --arch models/arch/small.json --tempo 0.9 \
   --train $tmp/one.tsv -o $tmp/x.safetensors
+# --resume refuses options that differ from the checkpoint's run; more epochs are fine
+expect train-resume-other 1 'tempo\.safetensors\.ckpt: cannot resume: .* had tempo 0\.1, this one has 0\.2' -- \
+  $napkit --quiet train --arch models/arch/small.json --tempo 0.2 --train $tmp/one.tsv --epochs 2 --threads 1 \
+  --resume $tmp/tempo.safetensors.ckpt -o $tmp/x.safetensors
+expect train-resume-longer 0 'epoch 2/2' -- $napkit train --arch models/arch/small.json --tempo 0.1 \
+  --train $tmp/one.tsv --epochs 2 --threads 1 --resume $tmp/tempo.safetensors.ckpt -o $tmp/x.safetensors
 # --init grows a narrower model into a wider --arch; another alphabet is refused
 expect train-init-grow 0 '3773725 parameters' -- $napkit train --arch models/arch/medium.json --init $m \
   --train $tmp/one.tsv --epochs 1 --threads 1 -o $tmp/grown.safetensors

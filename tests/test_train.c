@@ -143,6 +143,20 @@ static void test_resume_equals_uninterrupted(void) {
     nk_model_init(c, 99);
     CHECK_OK(nk_train(c, data, NULL, &o, ck_b, NULL, NULL));
     CHECK(memcmp(nk_model_params(a), nk_model_params(c), nk_model_param_count(a) * sizeof(float)) == 0);
+    /* Other options would train differently from the run resumed: refused by name. */
+    o.tempo = 0.1;
+    CHECK(nk_train(c, data, NULL, &o, ck_b, NULL, NULL) == NK_ERR_ARG);
+    CHECK(strstr(nk_last_error(), "had tempo 0.15, this one has 0.1 ") && strstr(nk_last_error(), "b.ckpt"));
+    toy_options(&o, 4);
+    o.lr *= 2;
+    CHECK(nk_train(c, data, NULL, &o, ck_b, NULL, NULL) == NK_ERR_ARG);
+    CHECK(strstr(nk_last_error(), "had lr 0.003") != NULL);
+    toy_options(&o, 4);
+    o.threads = 2; /* does not change the model: accepted */
+    o.checkpoint = ck_b;
+    nk_model_init(c, 99);
+    CHECK_OK(nk_train(c, data, NULL, &o, ck_b, NULL, NULL));
+    CHECK(memcmp(nk_model_params(a), nk_model_params(c), nk_model_param_count(a) * sizeof(float)) == 0);
     /* The checkpoint is itself a loadable model file of the final epoch. */
     nk_model *ck;
     nk_safetensors *st;

@@ -50,7 +50,9 @@ typedef int (*nk_epoch_callback)(const nk_epoch_report *r, void *ctx);
 
 /* Trains m in place on train (dev may be NULL). With resume set, m, the
  * optimizer and the epoch counter are restored from that checkpoint first
- * (its architecture must equal m's). Fails for an empty training set. Clears
+ * (its architecture must equal m's, and the options it records must equal o's
+ * but for epochs, threads, checkpoint and show_progress: NK_ERR_ARG names the
+ * first that differs). Fails for an empty training set. Clears
  * m's onset delay (nk_model_onset_delay): it held for the old weights only. */
 int nk_train(nk_model *m, const nk_dataset *train, const nk_dataset *dev,
              const nk_train_options *o, const char *resume, nk_epoch_callback cb, void *ctx);
