@@ -38,7 +38,7 @@ int main(void) {
     const int F = nk_arch_input_dim(nk_model_arch(m)), T = 1000;
     uint64_t seed = 3;
     float *x = malloc(sizeof(float) * F * T), *map = malloc(sizeof(float) * F * T);
-    for (int i = 0; i < F * T; i++) x[i] = (float)nk_attr_normal(&seed);
+    for (int i = 0; i < F * T; i++) x[i] = (float)nk_rng_normal(&seed);
     nk_workspace *ws;
     nk_target tg;
     if (nk_workspace_new(m, &ws) || nk_target_parse("logit:5:250", &tg) || nk_target_resolve(m, ws, x, T, NULL, 0, &tg))

@@ -5,6 +5,7 @@
 
 #include "napkit/error.h"
 #include "napkit/parallel.h"
+#include "napkit/rng.h"
 
 #include <math.h>
 #include <omp.h>
@@ -31,18 +32,6 @@ void nk_attr_options_default(nk_attr_options *o) {
     o->patch_t = 10, o->patch_f = 0, o->stride_t = 5, o->stride_f = 0;
     o->eps = 1e-9, o->gamma = 0.25, o->alpha = 1;
     o->lrp_input = NK_LRP_INPUT_ZB;
-}
-
-double nk_attr_normal(uint64_t *state) {
-    double u[2];
-    for (int i = 0; i < 2; i++) { /* splitmix64 → (0, 1] */
-        uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
-        u[i] = ((double)(z >> 11) + 1) * 0x1.0p-53;
-    }
-    return sqrt(-2 * log(u[0])) * cos(2 * M_PI * u[1]);
 }
 
 /* nk_attr_parallel on nk_parallel_for: worker w uses workspace w[w] (the
@@ -101,7 +90,7 @@ typedef struct {
 static int smoothgrad_job(void *ctx, int i, nk_workspace *ws, float *buf) {
     const grad_job *c = ctx;
     uint64_t state = c->o->seed + (uint64_t)i * 0x632BE59BD9B4E019ull;
-    for (size_t k = 0; k < c->n; k++) buf[k] = c->x[k] + (float)(c->sigma * nk_attr_normal(&state));
+    for (size_t k = 0; k < c->n; k++) buf[k] = c->x[k] + (float)(c->sigma * nk_rng_normal(&state));
     return nk_target_gradient(c->m, ws, buf, c->T, c->tg, NK_RULE_GRADIENT, buf + c->n, NULL);
 }
 

@@ -4,6 +4,7 @@
 
 #include "napkit/error.h"
 #include "napkit/fileio.h"
+#include "napkit/rng.h"
 
 #include <dirent.h>
 #include <sndfile.h>
@@ -255,19 +256,12 @@ char *corpus_speaker_from_dir(const char *dir) {
     return NULL;
 }
 
-unsigned long long corpus_rand(unsigned long long *state) {
-    unsigned long long z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 void corpus_shuffle(void *items, size_t n, size_t size, unsigned long long seed) {
     unsigned char *p = items, tmp[256];
     if (size > sizeof tmp) return;
-    unsigned long long st = seed;
+    uint64_t st = seed;
     for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)(corpus_rand(&st) % i);
+        size_t j = (size_t)nk_rng_below(&st, i);
         memcpy(tmp, p + (i - 1) * size, size);
         memcpy(p + (i - 1) * size, p + j * size, size);
         memcpy(p + j * size, tmp, size);

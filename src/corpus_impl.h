@@ -56,8 +56,6 @@ char *corpus_next_line(char **cursor);
  * "clips" (the folder naming a single-speaker corpus); malloc'd. */
 char *corpus_speaker_from_dir(const char *dir);
 
-/* splitmix64: a seeded generator for deterministic shuffles. */
-unsigned long long corpus_rand(unsigned long long *state);
 /* Fisher–Yates shuffle of n items of `size` bytes. */
 void corpus_shuffle(void *items, size_t n, size_t size, unsigned long long seed);
 

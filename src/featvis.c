@@ -8,6 +8,7 @@
 
 #include "napkit/attrib.h"
 #include "napkit/error.h"
+#include "napkit/rng.h"
 
 #include <fftw3.h>
 #include <math.h>
@@ -25,11 +26,7 @@ void nk_featvis_options_default(nk_featvis_options *o) {
 
 /* An integer uniform in [−j, j] from the same seeded stream as the noise. */
 static int uniform_int(uint64_t *state, int j) {
-    if (j == 0) return 0;
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return (int)((z ^ (z >> 31)) % (uint64_t)(2 * j + 1)) - j;
+    return j ? (int)nk_rng_below(state, (uint64_t)(2 * j + 1)) - j : 0;
 }
 
 /* out (F, T) = X rolled by (df, dt) cells (cyclically); sign −1 rolls back. */
@@ -348,7 +345,7 @@ int nk_featvis(const nk_model *m, const nk_featvis_options *o, float *x, double 
     if (!rc && o->smooth) rc = dct2_new(&q.d, F, T);
     uint64_t state = o->seed;
     if (!rc) {
-        for (size_t i = 0; i < N; i++) q.y[i] = (float)(o->init_std * nk_attr_normal(&state));
+        for (size_t i = 0; i < N; i++) q.y[i] = (float)(o->init_std * nk_rng_normal(&state));
         param_set_image(&q);
     }
     for (int s = 0; s < o->steps && !rc; s++) {

@@ -8,6 +8,7 @@
 #include "napkit/attrib.h"
 #include "napkit/error.h"
 #include "napkit/features.h"
+#include "napkit/rng.h"
 
 #include <complex.h> /* before fftw3.h: fftwf_complex is then float complex */
 #include <fftw3.h>
@@ -90,7 +91,7 @@ int nk_griffinlim(const float *mag, int n_fft, int win, int hop, int T, int iter
     float complex *Y = rc ? NULL : malloc((size_t)s.nf * T * sizeof *Y);
     if (!rc && !Y) rc = nk_fail(NK_ERR_NOMEM, "griffin-lim: out of memory");
     uint64_t state = seed;
-    for (size_t i = 0; !rc && i < (size_t)s.nf * T; i++) Y[i] = mag[i] * cexpf(I * (float)(M_PI * nk_attr_normal(&state)));
+    for (size_t i = 0; !rc && i < (size_t)s.nf * T; i++) Y[i] = mag[i] * cexpf(I * (float)(M_PI * nk_rng_normal(&state)));
     for (int it = 0; !rc && it < iters; it++) { // project onto consistent spectrograms, then onto |Y| = mag
         stft_inverse(&s, Y, out);
         stft_forward(&s, out, Y);

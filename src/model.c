@@ -3,6 +3,7 @@
 
 #include "napkit/error.h"
 #include "napkit/features.h"
+#include "napkit/rng.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -63,15 +64,6 @@ size_t nk_model_layer_offset(const nk_model *m, int l) { return m->offset[l]; }
 double nk_model_onset_delay(const nk_model *m) { return m->onset_delay; }
 void nk_model_set_onset_delay(nk_model *m, double seconds) { m->onset_delay = seconds; }
 
-/* splitmix64: a tiny, well-mixed generator whose output depends only on the
- * seed and the position, so initialization is reproducible anywhere. */
-static uint64_t splitmix64(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* Fills every layer's weights with U(−w, w) and its biases with U(−b, b), where
  * (w, b) come from the layer's fan_in and activation under `scheme`. */
 void nk_model_init_with(nk_model *m, nk_init_scheme scheme, uint64_t seed) {
@@ -90,8 +82,7 @@ void nk_model_init_with(nk_model *m, nk_init_scheme scheme, uint64_t seed) {
         const size_t n_weights = (size_t)s->out * s->in * s->kernel, n = n_weights + s->out;
         float *p = m->params + m->offset[l];
         for (size_t i = 0; i < n; i++) {
-            double u = (double)(splitmix64(&state) >> 11) * 0x1.0p-53; /* [0, 1) */
-            p[i] = (float)((2 * u - 1) * (i < n_weights ? w : b));
+            p[i] = (float)((2 * nk_rng_uniform(&state) - 1) * (i < n_weights ? w : b));
         }
     }
 }

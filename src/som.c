@@ -3,6 +3,7 @@
 
 #include "napkit/error.h"
 #include "napkit/hungarian.h"
+#include "napkit/rng.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -24,15 +25,6 @@ void nk_som_free(nk_som *s) {
     free(s->codebook), free(s->cell);
     memset(s, 0, sizeof *s);
 }
-
-/* splitmix64: a small seeded generator, the same on every platform. */
-static uint64_t next(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-static double uniform(uint64_t *s) { return (double)(next(s) >> 11) / 9007199254740992.0; }
 
 static double dist2(const double *a, const double *b, int d) {
     double s = 0;
@@ -73,15 +65,15 @@ int nk_som_fit(const double *X, int n, int d, const nk_som_config *c, nk_som *ou
     uint64_t rng = c->seed;
     /* Start from random samples with a little jitter, so identical samples still differ. */
     for (int k = 0; k < cells; k++) {
-        const double *x = X + (size_t)(next(&rng) % (uint64_t)n) * d;
-        for (int j = 0; j < d; j++) out->codebook[(size_t)k * d + j] = x[j] + 1e-3 * (uniform(&rng) - 0.5);
+        const double *x = X + (size_t)(nk_rng_below(&rng, (uint64_t)n)) * d;
+        for (int j = 0; j < d; j++) out->codebook[(size_t)k * d + j] = x[j] + 1e-3 * (nk_rng_uniform(&rng) - 0.5);
     }
     const double steps = (double)c->epochs * n;
     long step = 0;
     for (int e = 0; e < c->epochs; e++) {
         for (int i = 0; i < n; i++) order[i] = i;
         for (int i = n - 1; i > 0; i--) {
-            int j = (int)(next(&rng) % (uint64_t)(i + 1)), t = order[i];
+            int j = (int)nk_rng_below(&rng, (uint64_t)(i + 1)), t = order[i];
             order[i] = order[j], order[j] = t;
         }
         for (int i = 0; i < n; i++, step++) {

@@ -5,6 +5,7 @@
 #include "napkit/evaluate.h"
 #include "napkit/features.h"
 #include "napkit/progress.h"
+#include "napkit/rng.h"
 #include "napkit/safetensors.h"
 
 #include <cJSON.h>
@@ -24,25 +25,13 @@ void nk_train_options_default(nk_train_options *o) {
 
 /* ---- deterministic randomness: a generator per (seed, epoch, stream) ---- */
 
-static uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+static uint64_t rng_for(uint64_t seed, uint64_t epoch, uint64_t stream) {
+    return nk_rng_mix(seed * 0x9E3779B97F4A7C15ull ^ nk_rng_mix(epoch + 1) ^ nk_rng_mix(stream + 0x51ED));
 }
 
-typedef struct { uint64_t s; } rng;
-
-static rng rng_for(uint64_t seed, uint64_t epoch, uint64_t stream) {
-    return (rng){mix64(seed * 0x9E3779B97F4A7C15ull ^ mix64(epoch + 1) ^ mix64(stream + 0x51ED))};
-}
-
-static uint64_t rng_next(rng *r) { return mix64(r->s += 0x9E3779B97F4A7C15ull); }
-static size_t rng_below(rng *r, size_t n) { return n ? (size_t)(rng_next(r) % n) : 0; }
-static double rng_uniform(rng *r) { return (double)(rng_next(r) >> 11) * 0x1p-53; } /* [0, 1) */
-
-static void shuffle(size_t *v, size_t n, rng *r) {
+static void shuffle(size_t *v, size_t n, uint64_t *r) {
     for (size_t i = n; i > 1; i--) {
-        size_t j = rng_below(r, i), t = v[i - 1];
+        size_t j = (size_t)nk_rng_below(r, i), t = v[i - 1];
         v[i - 1] = v[j];
         v[j] = t;
     }
@@ -72,7 +61,7 @@ static int make_batches(const nk_dataset *d, double batch_seconds, uint64_t seed
     out->start = malloc((n + 1) * sizeof *out->start);
     if (!out->idx || !out->start) return nk_fail(NK_ERR_NOMEM, "train: out of memory for batches");
     for (size_t i = 0; i < n; i++) out->idx[i] = i;
-    rng r = rng_for(seed, (uint64_t)epoch, 0);
+    uint64_t r = rng_for(seed, (uint64_t)epoch, 0);
     shuffle(out->idx, n, &r);
     sort_ds = d;
     double pool_seconds = 32 * batch_seconds, acc = 0;
@@ -124,24 +113,24 @@ static int make_batches(const nk_dataset *d, double batch_seconds, uint64_t seed
 /* The frame count after a tempo change by a factor drawn from [1 − tempo, 1 + tempo]
  * (above 1 is faster: fewer frames). No draw when tempo is off, so the masks
  * of a run without it stay what they were before it existed. */
-static int tempo_frames(rng *r, double tempo, int T) {
+static int tempo_frames(uint64_t *r, double tempo, int T) {
     if (tempo <= 0) return T;
-    long T2 = lround(T / (1 + tempo * (2 * rng_uniform(r) - 1)));
+    long T2 = lround(T / (1 + tempo * (2 * nk_rng_uniform(r) - 1)));
     return T2 > 1 ? (int)T2 : 1;
 }
 
 /* Time and feature-row masks set to 0, the mean after normalization. */
-static void mask(const nk_train_options *o, rng *r, float *x, int F, int T) {
+static void mask(const nk_train_options *o, uint64_t *r, float *x, int F, int T) {
     for (int m = 0; m < o->time_masks; m++) {
-        int w = (int)rng_below(r, (size_t)o->time_mask_max + 1);
+        int w = (int)nk_rng_below(r, (uint64_t)o->time_mask_max + 1);
         if (w >= T) continue;
-        int t0 = (int)rng_below(r, (size_t)(T - w));
+        int t0 = (int)nk_rng_below(r, (uint64_t)(T - w));
         for (int f = 0; f < F; f++) memset(x + (size_t)f * T + t0, 0, (size_t)w * sizeof *x);
     }
     for (int m = 0; m < o->freq_masks; m++) {
-        int w = (int)rng_below(r, (size_t)o->freq_mask_max + 1);
+        int w = (int)nk_rng_below(r, (uint64_t)o->freq_mask_max + 1);
         if (w >= F) continue;
-        int f0 = (int)rng_below(r, (size_t)(F - w));
+        int f0 = (int)nk_rng_below(r, (uint64_t)(F - w));
         memset(x + (size_t)f0 * T, 0, (size_t)w * T * sizeof *x);
     }
 }
@@ -150,7 +139,7 @@ static void mask(const nk_train_options *o, rng *r, float *x, int F, int T) {
  * needed); returns their frame count, or 0 when out of memory. Everything
  * drawn derives from (seed, epoch, example). */
 static int augment(const nk_train_options *o, int epoch, size_t example, const nk_example *e, int F, float **buf) {
-    rng r = rng_for(o->seed, (uint64_t)epoch, example + 1);
+    uint64_t r = rng_for(o->seed, (uint64_t)epoch, example + 1);
     int T = tempo_frames(&r, o->tempo, e->T);
     float *x = realloc(*buf, (size_t)F * T * sizeof *x);
     if (!x) return 0;

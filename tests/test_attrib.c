@@ -18,7 +18,7 @@ static nk_model *tiny(void) {
 
 static float *randn(size_t n, uint64_t seed) {
     float *x = malloc(n * sizeof *x);
-    for (size_t i = 0; i < n; i++) x[i] = (float)nk_attr_normal(&seed);
+    for (size_t i = 0; i < n; i++) x[i] = (float)nk_rng_normal(&seed);
     return x;
 }
 
@@ -150,7 +150,7 @@ static void test_gxi_and_smoothgrad(void) {
     nk_attr_options_default(&plain);
     for (int s = 0; s < 4; s++) {
         uint64_t state = 42 + (uint64_t)s * 0x632BE59BD9B4E019ull; /* sample s's stream */
-        for (size_t i = 0; i < n; i++) xn[i] = x[i] + (float)(0.1 * (hi - lo) * nk_attr_normal(&state));
+        for (size_t i = 0; i < n; i++) xn[i] = x[i] + (float)(0.1 * (hi - lo) * nk_rng_normal(&state));
         float *g = run(&plain, xn, &r);
         for (size_t i = 0; i < n; i++) want[i] += g[i] / 4;
         free(g);

@@ -49,7 +49,7 @@ static void test_first_step(void) {
     o.jitter_t = 0, o.normalize = 0, o.bound = 0, o.smooth = 0, o.init_std = 1, o.l2 = 0.5, o.tv = 0.3, o.seed = 9;
     float x0[8 * 24], x1[8 * 24];
     uint64_t state = 9;
-    for (int i = 0; i < F * T; i++) x0[i] = (float)nk_attr_normal(&state);
+    for (int i = 0; i < F * T; i++) x0[i] = (float)nk_rng_normal(&state);
     CHECK_OK(nk_featvis(m, &o, x1, NULL));
     int checked = 0, off = 0;
     for (int i = 0; i < F * T; i++) {
@@ -101,7 +101,7 @@ static void test_first_step_normalized(void) {
         o.seed = 4;
         float p0[N], p1[N], x0[N], x1[N], want[N];
         uint64_t state = 4;
-        for (int i = 0; i < N; i++) p0[i] = (float)(0.3 * nk_attr_normal(&state));
+        for (int i = 0; i < N; i++) p0[i] = (float)(0.3 * nk_rng_normal(&state));
         normalized_bounded(p0, N, 1e30, p0); /* the renormalized P: z-scores (tanh is the identity there) */
         CHECK_OK(nk_featvis(m, &o, x1, NULL));
         int checked = 0, off = 0;
@@ -244,7 +244,7 @@ static float *test_signal(size_t n) {
         double f0 = 150 + 200.0 * i / n;
         phase += 2 * M_PI * f0 / 16000;
         s[i] = (float)(0.3 * sin(phase) + 0.15 * sin(3 * phase) + 0.1 * sin(7 * phase));
-        if ((i / 1600) % 3 == 2) s[i] += (float)(0.05 * nk_attr_normal(&state));
+        if ((i / 1600) % 3 == 2) s[i] += (float)(0.05 * nk_rng_normal(&state));
     }
     return s;
 }

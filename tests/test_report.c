@@ -34,7 +34,7 @@ static void test_selectivity_is_anova_f(void) {
     nk_nap_utt u[N_UTT];
     uint64_t state = 11;
     for (int i = 0; i < N_UTT; i++) {
-        for (int k = 0; k < 6 * T; k++) x[i][k] = (float)nk_attr_normal(&state);
+        for (int k = 0; k < 6 * T; k++) x[i][k] = (float)nk_rng_normal(&state);
         for (int e = 0; e < N_EV; e++) { /* group e % G at frame 5 + 6e (10 ms frames) */
             double t = (5 + 6 * e) * 0.01;
             ev[i][e] = (nk_nap_event){(e + i) % G, t - 0.005, t + 0.005, t, -1};

@@ -51,7 +51,7 @@ static void test_randomization(void) {
     uint64_t state = 17;
     for (int u = 0; u < U; u++) {
         x[u] = malloc(sizeof(float) * 8 * T[u]);
-        for (int i = 0; i < 8 * T[u]; i++) x[u][i] = (float)nk_attr_normal(&state);
+        for (int i = 0; i < 8 * T[u]; i++) x[u][i] = (float)nk_rng_normal(&state);
         CHECK_OK(nk_target_parse("logit:2:5", &tg[u]));
         CHECK_OK(nk_target_resolve(m, ws, x[u], T[u], NULL, 0, &tg[u]));
     }

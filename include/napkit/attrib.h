@@ -184,8 +184,4 @@ int nk_attr_parallel(const nk_model *m, nk_workspace *ws, int n, size_t buf_floa
  * clipping to the utterance: padding lies outside). */
 void nk_attr_input_span(const nk_arch *a, int l, int t0, int t1, int *lo, int *hi);
 
-/* A standard normal draw from a splitmix64 stream (seeded noise for SmoothGrad
- * and feature visualization). */
-double nk_attr_normal(uint64_t *state);
-
 #endif

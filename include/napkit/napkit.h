@@ -39,6 +39,7 @@
 #include "napkit/hungarian.h"
 #include "napkit/compare.h"
 #include "napkit/som.h"
+#include "napkit/rng.h"
 #include "napkit/report.h"
 
 #endif
