@@ -12,25 +12,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-int nk_transcribe(const nk_model *m, const nk_alphabet *alpha, nk_workspace *ws, const float *x,
-                  int T, char **text) {
+/* A language model must be over the model's alphabet: its labels are the model's classes. */
+static int check_decoder(const nk_alphabet *alpha, const nk_ctc_beam_options *decode) {
+    return decode && decode->lm ? nk_charlm_check_alphabet(decode->lm, alpha) : NK_OK;
+}
+
+static int transcribe(const nk_model *m, const nk_alphabet *alpha, nk_workspace *ws, const float *x, int T,
+                      const nk_ctc_beam_options *decode, char **text) {
     *text = NULL;
     const nk_arch *a = nk_model_arch(m);
     int rc = nk_model_forward(m, ws, x, T);
     if (rc) return rc;
     int Tout = nk_ws_frames(ws, a->n_layers - 1);
-    int *labels = malloc((size_t)Tout * sizeof *labels), n;
+    int *labels = malloc((size_t)Tout * sizeof *labels), n = 0;
     if (!labels) return nk_fail(NK_ERR_NOMEM, "out of memory");
-    nk_ctc_greedy(nk_ws_log_probs(ws), a->n_classes, Tout, a->blank, labels, &n);
-    rc = nk_alphabet_decode(alpha, labels, n, text);
+    if (decode) rc = nk_ctc_beam(nk_ws_log_probs(ws), a->n_classes, Tout, a->blank, decode, labels, &n);
+    else nk_ctc_greedy(nk_ws_log_probs(ws), a->n_classes, Tout, a->blank, labels, &n);
+    if (!rc) rc = nk_alphabet_decode(alpha, labels, n, text);
     free(labels);
     return rc;
+}
+
+int nk_transcribe(const nk_model *m, const nk_alphabet *alpha, nk_workspace *ws, const float *x,
+                  int T, const nk_ctc_beam_options *decode, char **text) {
+    *text = NULL;
+    int rc = check_decoder(alpha, decode);
+    return rc ? rc : transcribe(m, alpha, ws, x, T, decode, text);
 }
 
 /* nk_evaluate's job: one workspace per worker; the first failure is kept. */
 typedef struct {
     const nk_model *m;
     const nk_alphabet *alpha;
+    const nk_ctc_beam_options *decode;
     const nk_dataset *d;
     nk_workspace **ws;
     nk_eval_item *items;
@@ -42,7 +56,7 @@ static int eval_work(void *ctx, int worker, size_t i) {
     eval_run *r = ctx;
     const nk_example *e = nk_dataset_get(r->d, i);
     r->items[i].hypothesis = NULL;
-    int rc = nk_transcribe(r->m, r->alpha, r->ws[worker], e->x, e->T, &r->items[i].hypothesis);
+    int rc = transcribe(r->m, r->alpha, r->ws[worker], e->x, e->T, r->decode, &r->items[i].hypothesis);
     return rc ? rc : nk_error_counts_of(r->items[i].hypothesis, e->text, &r->items[i].counts);
 }
 
@@ -56,17 +70,18 @@ static int eval_commit(void *ctx, int worker, size_t i, int work_rc, const char 
     return NK_OK;
 }
 
-int nk_evaluate(const nk_model *m, const nk_dataset *d, int threads, nk_eval_item *items,
-                nk_error_counts *total) {
+int nk_evaluate(const nk_model *m, const nk_dataset *d, int threads, const nk_ctc_beam_options *decode,
+                nk_eval_item *items, nk_error_counts *total) {
     memset(total, 0, sizeof *total);
     size_t n = nk_dataset_size(d);
     const int W = nk_parallel_workers(n, threads);
     const nk_arch *a = nk_model_arch(m);
-    eval_run r = {.m = m, .d = d, .items = items ? items : calloc(n ? n : 1, sizeof *items),
+    eval_run r = {.m = m, .decode = decode, .d = d, .items = items ? items : calloc(n ? n : 1, sizeof *items),
                   .ws = calloc(W, sizeof(nk_workspace *))};
     nk_alphabet *alpha = NULL;
     int rc = r.items && r.ws ? NK_OK : nk_fail(NK_ERR_NOMEM, "evaluate: out of memory");
     if (!rc) rc = nk_alphabet_new((const char *const *)a->alphabet, a->n_classes, &alpha);
+    if (!rc) rc = check_decoder(alpha, decode);
     r.alpha = alpha;
     for (int w = 0; !rc && w < W; w++) rc = nk_workspace_new(m, &r.ws[w]);
     if (!rc) rc = nk_parallel_for(n, W, eval_work, eval_commit, &r);

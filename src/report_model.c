@@ -70,7 +70,7 @@ static int evaluate(rp_run *run, rp_model *pm) {
     nk_eval_item *items = calloc(n + 1, sizeof *items);
     nk_error_counts total;
     char *path = rp_path(run, "%s/eval.json", pm->name);
-    int rc = items && path ? nk_evaluate(pm->m, pm->d, run->cfg->threads, items, &total) : NOMEM;
+    int rc = items && path ? nk_evaluate(pm->m, pm->d, run->cfg->threads, NULL, items, &total) : NOMEM;
     if (!rc) rc = nk_eval_write_json(path, pm->d, items, &total);
     if (!rc) {
         cJSON *e = cJSON_AddObjectToObject(pm->json, "eval");

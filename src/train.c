@@ -376,7 +376,7 @@ int nk_train(nk_model *m, const nk_dataset *train, const nk_dataset *dev,
         r.step = s.step;
         if (dev && nk_dataset_size(dev) > 0) {
             nk_error_counts c;
-            rc = nk_evaluate(m, dev, o->threads, NULL, &c);
+            rc = nk_evaluate(m, dev, o->threads, NULL, NULL, &c);
             if (rc) break;
             r.dev_cer = nk_cer(&c);
             r.dev_wer = nk_wer(&c);

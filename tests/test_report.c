@@ -237,7 +237,7 @@ static void test_report_end_to_end(void) {
     CHECK_OK(nk_corpus_open(corpus, &co, &corp));
     CHECK_OK(nk_dataset_build(&corp, 1, arch, 1, 0, &d));
     nk_error_counts total;
-    CHECK_OK(nk_evaluate(m, d, 1, NULL, &total));
+    CHECK_OK(nk_evaluate(m, d, 1, NULL, NULL, &total));
     const cJSON *ev = cJSON_GetObjectItem(a, "eval");
     CHECK_NEAR(json_num(ev, "cer"), nk_cer(&total), 1e-12);
     CHECK_NEAR(json_num(ev, "wer"), nk_wer(&total), 1e-12);

@@ -24,6 +24,8 @@
 #include "napkit/progress.h"
 #include "napkit/parallel.h"
 #include "napkit/ctc.h"
+#include "napkit/ctc_beam.h"
+#include "napkit/charlm.h"
 #include "napkit/editdist.h"
 #include "napkit/nw.h"
 #include "napkit/phoneset.h"

@@ -54,6 +54,39 @@ typedef struct {
 int cli_load_dataset(const char *cmd, const nk_arch *arch, char *const *specs, int n,
                      const cli_data_options *o, nk_dataset **out);
 
+/* ---- decoding for eval and transcribe: greedy, or beam search with a language model ---- */
+#include "napkit/ctc_beam.h"
+
+enum { CLI_O_LM = 1000, CLI_O_BEAM, CLI_O_LM_WEIGHT, CLI_O_BONUS };
+#define CLI_DECODE_OPTIONS \
+    {"lm", 1, 0, CLI_O_LM}, {"beam", 1, 0, CLI_O_BEAM}, {"lm-weight", 1, 0, CLI_O_LM_WEIGHT}, {"bonus", 1, 0, CLI_O_BONUS}
+#define CLI_DECODE_CASES case CLI_O_LM: case CLI_O_BEAM: case CLI_O_LM_WEIGHT: case CLI_O_BONUS
+#define CLI_DECODE_USAGE \
+    "  --beam N             decode by CTC prefix beam search with N prefixes (default:\n" \
+    "                       greedy decoding; 16 when any of these options is given)\n" \
+    "  --lm FILE            character language model for the beam search (napkit lm)\n" \
+    "  --lm-weight X        its weight (default 0.5; needs --lm)\n" \
+    "  --bonus X            score added per character (default 0)\n"
+
+typedef struct {
+    const char *lm_path;
+    int beam_search, lm_weight_given; /* any decoding option given; --lm-weight given */
+    nk_ctc_beam_options beam;
+    nk_charlm *lm;
+} cli_decode;
+
+/* Greedy decoding, and the beam defaults for when an option asks for the beam search. */
+void cli_decode_init(cli_decode *d);
+/* Takes one of the CLI_DECODE_OPTIONS; returns 0 or EXIT_USAGE (printed). */
+int cli_decode_option(const char *cmd, cli_decode *d, int option, const char *value);
+/* After parsing: loads the language model and checks it is over arch's
+ * alphabet. *decode receives NULL for greedy decoding, else the beam search's
+ * options. Returns 0, or prints the error and returns its exit code. */
+int cli_decode_open(const char *cmd, cli_decode *d, const nk_arch *arch, const nk_ctc_beam_options **decode);
+/* The beam search's settings, for a summary line: "  decoding beam 16, LM en.lm (weight 0.5, bonus 0)". */
+void cli_decode_describe(const cli_decode *d, char *buf, size_t n);
+void cli_decode_close(cli_decode *d);
+
 /* ---- scale-out across processes (napkit naps under mpirun) ---- */
 
 /* This process's place among those mpirun started: rank 0 of 1 when napkit is

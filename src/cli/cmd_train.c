@@ -176,7 +176,7 @@ int cmd_train(int argc, char **argv) {
     if (!rc && nk_train(m, train, dev, &o, resume, print_epoch, &pc)) rc = cli_fail("train");
     if (!rc && dev) {
         nk_error_counts c;
-        if (nk_evaluate(m, dev, o.threads, NULL, &c)) rc = cli_fail("train");
+        if (nk_evaluate(m, dev, o.threads, NULL, NULL, &c)) rc = cli_fail("train");
         last.dev_cer = nk_cer(&c);
         last.dev_wer = nk_wer(&c);
     }
