@@ -84,6 +84,35 @@ for set in dev test; do
     echo "| $id | $set | $voice$score |"
   done
 done
+
+# Beam search with a character LM trained on the training split's transcripts
+# only; its weight and bonus are picked on synthetic dev, then applied to the rest.
+lm=$work/$lang.lm
+"$napkit" --quiet lm --model "$model" --order 8 "corpora/out/$lang/train" -o "$lm" > /dev/null
+best=""
+for weight in 0.5 0.8 1.2; do
+  for bonus in 0 0.5 1 1.5; do
+    cer=$(evaluate "corpora/out/$lang/dev" --lm "$lm" --lm-weight $weight --bonus $bonus | awk '{for (i = 1; i < NF; i++) if ($i == "CER") print $(i + 1) + 0}')
+    best=$(printf '%s\n%s %s %s\n' "$best" "$cer" "$weight" "$bonus" | awk 'NF' | sort -g -k1,1 -s | head -n 1)
+  done
+done
+read -r _ weight bonus <<< "$best"
+decoded() { evaluate "$@" --lm "$lm" --lm-weight "$weight" --bonus "$bonus" | sed 's/  decoding .*//'; }
+echo
+echo "## Results with a character language model (beam search)"
+echo
+echo "An order-8 character LM (\`napkit lm --model models/$lang.safetensors --order 8"
+echo "corpora/out/$lang/train\`: the synthetic training transcripts only), beam 16; LM weight $weight and"
+echo "bonus $bonus per character, the best on synthetic dev of weights 0.5, 0.8, 1.2 × bonuses 0, 0.5, 1,"
+echo "1.5 (\`docs/decoding.md\`):"
+echo
+echo "| test set | result |"
+echo "|---|---|"
+echo "| synthetic dev (tuned on) | $(decoded "corpora/out/$lang/dev") |"
+echo "| synthetic test | $(decoded "corpora/out/$lang/test") |"
+for m in "$real"/*-heldout.tsv "$real"/*-speakers.tsv "$real"/*-all.tsv; do
+  [ -e "$m" ] && echo "| real: \`${m#corpora/out/}\` | $(decoded "$m") |"
+done
 echo
 echo "## Alignment"
 echo
