@@ -176,8 +176,10 @@ double nk_wer(const nk_error_counts *c) {
     return c->word_count ? (double)c->word_errors / c->word_count : 0.0;
 }
 
-int nk_eval_write_json(const char *path, const nk_dataset *d, const nk_eval_item *items, const nk_error_counts *total) {
+int nk_eval_write_json(const char *path, const nk_dataset *d, const nk_eval_item *items, const nk_error_counts *total,
+                       const char *decoding) {
     cJSON *j = cJSON_CreateObject(), *utts = cJSON_CreateArray();
+    cJSON_AddStringToObject(j, "decoding", decoding ? decoding : "greedy");
     cJSON_AddNumberToObject(j, "cer", nk_cer(total));
     cJSON_AddNumberToObject(j, "wer", nk_wer(total));
     cJSON_AddNumberToObject(j, "utterances", (double)nk_dataset_size(d));

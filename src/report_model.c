@@ -71,7 +71,7 @@ static int evaluate(rp_run *run, rp_model *pm) {
     nk_error_counts total;
     char *path = rp_path(run, "%s/eval.json", pm->name);
     int rc = items && path ? nk_evaluate(pm->m, pm->d, run->cfg->threads, NULL, items, &total) : NOMEM;
-    if (!rc) rc = nk_eval_write_json(path, pm->d, items, &total);
+    if (!rc) rc = nk_eval_write_json(path, pm->d, items, &total, NULL);
     if (!rc) {
         cJSON *e = cJSON_AddObjectToObject(pm->json, "eval");
         cJSON_AddItemToObject(e, "cer", rp_number(nk_cer(&total)));

@@ -40,6 +40,11 @@ expect eval-lm 0 'CER 0\.00%  WER 0\.00%  decoding beam 16, LM .*hw\.lm \(weight
   $napkit eval --model $m $tmp/one.tsv --lm $tmp/hw.lm --lm-weight 8 --threads 1 -o $tmp/e1.json
 grep -qE '"hypothesis":[[:space:]]*"hello world"' $tmp/e1.json
 check "eval -o records the LM-decoded hypothesis" $?
+grep -qE '"decoding":[[:space:]]*"beam 16, LM .*hw\.lm \(weight 8, bonus 0\)"' $tmp/e1.json
+check "eval -o records the decoding settings" $?
+expect eval-greedy-json 0 '' -- $napkit eval --model $m $tmp/one.tsv --threads 1 -o $tmp/g.json
+grep -qE '"decoding":[[:space:]]*"greedy"' $tmp/g.json
+check "eval -o records greedy decoding" $?
 printf 'signal.wav\thello world\nsignal.wav\thello\nsignal.wav\tworld\n' > $tmp/many.tsv
 expect eval-lm-threads1 0 '' -- $napkit eval --model $m $tmp/many.tsv --lm $tmp/hw.lm --threads 1 -o $tmp/t1.json
 expect eval-lm-threads2 0 '' -- $napkit eval --model $m $tmp/many.tsv --lm $tmp/hw.lm --threads 2 -o $tmp/t2.json

@@ -27,9 +27,11 @@ typedef struct {
 int nk_evaluate(const nk_model *m, const nk_dataset *d, int threads, const nk_ctc_beam_options *decode,
                 nk_eval_item *items, nk_error_counts *total);
 
-/* Writes the results as JSON: corpus cer, wer, utterances, hours, and per
+/* Writes the results as JSON: how they were decoded (`decoding`: the given
+ * words, NULL for "greedy"), corpus cer, wer, utterances, hours, and per
  * utterance its id, reference, hypothesis and error counts. */
-int nk_eval_write_json(const char *path, const nk_dataset *d, const nk_eval_item *items, const nk_error_counts *total);
+int nk_eval_write_json(const char *path, const nk_dataset *d, const nk_eval_item *items, const nk_error_counts *total,
+                       const char *decoding);
 
 /* Where the recognition errors are: reference and hypothesis laid side by side
  * by Needleman–Wunsch over characters (UTF-8 code points; match +1,

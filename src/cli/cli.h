@@ -83,7 +83,7 @@ int cli_decode_option(const char *cmd, cli_decode *d, int option, const char *va
  * alphabet. *decode receives NULL for greedy decoding, else the beam search's
  * options. Returns 0, or prints the error and returns its exit code. */
 int cli_decode_open(const char *cmd, cli_decode *d, const nk_arch *arch, const nk_ctc_beam_options **decode);
-/* The beam search's settings, for a summary line: "  decoding beam 16, LM en.lm (weight 0.5, bonus 0)". */
+/* The decoding settings in words: "greedy", or "beam 16, LM en.lm (weight 0.5, bonus 0)". */
 void cli_decode_describe(const cli_decode *d, char *buf, size_t n);
 void cli_decode_close(cli_decode *d);
 

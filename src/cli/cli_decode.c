@@ -39,8 +39,9 @@ int cli_decode_open(const char *cmd, cli_decode *d, const nk_arch *arch, const n
 }
 
 void cli_decode_describe(const cli_decode *d, char *buf, size_t n) {
-    if (!d->lm) snprintf(buf, n, "  decoding beam %d, no LM (bonus %g)", d->beam.beam, d->beam.bonus);
-    else snprintf(buf, n, "  decoding beam %d, LM %s (weight %g, bonus %g)", d->beam.beam, d->lm_path, d->beam.lm_weight,
+    if (!d->beam_search) snprintf(buf, n, "greedy");
+    else if (!d->lm) snprintf(buf, n, "beam %d, no LM (bonus %g)", d->beam.beam, d->beam.bonus);
+    else snprintf(buf, n, "beam %d, LM %s (weight %g, bonus %g)", d->beam.beam, d->lm_path, d->beam.lm_weight,
                   d->beam.bonus);
 }
 

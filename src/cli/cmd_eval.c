@@ -56,11 +56,12 @@ int cmd_eval(int argc, char **argv) {
         if (!items || nk_evaluate(m, d, data.threads, decode, items, &total)) rc = cli_fail("eval");
     }
     if (!rc) {
-        char how[400] = "";
-        if (decode) cli_decode_describe(&dec, how, sizeof how); /* greedy: the line scripts know */
-        printf("utterances %zu  hours %.3f  CER %.2f%%  WER %.2f%%%s\n", nk_dataset_size(d),
-               nk_dataset_seconds(d) / 3600, 100 * nk_cer(&total), 100 * nk_wer(&total), how);
-        if (out && nk_eval_write_json(out, d, items, &total)) rc = cli_fail("eval");
+        char how[400];
+        cli_decode_describe(&dec, how, sizeof how);
+        printf("utterances %zu  hours %.3f  CER %.2f%%  WER %.2f%%", nk_dataset_size(d), nk_dataset_seconds(d) / 3600,
+               100 * nk_cer(&total), 100 * nk_wer(&total));
+        printf(decode ? "  decoding %s\n" : "\n", how); /* greedy: the line scripts know */
+        if (out && nk_eval_write_json(out, d, items, &total, how)) rc = cli_fail("eval");
     }
     for (size_t i = 0; items && i < nk_dataset_size(d); i++) free(items[i].hypothesis);
     free(items);
