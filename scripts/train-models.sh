@@ -22,7 +22,7 @@ epochs=8 lr=1e-3 warmup=300 weights=kaiming
 # English still underfits after one cycle (docs/training.md), so it trains further
 # cosine cycles, each from the previous one's weights (--init, fresh Adam state):
 # "EPOCHS LR [TEMPO]" per cycle (TEMPO: napkit train --tempo), separated by commas.
-more_en="12 5e-4, 5 5e-4, 5 3e-4 0.1" more_de=""
+more_en="12 5e-4, 5 5e-4, 5 3e-4 0.1, 5 3e-4 0.1" more_de=""
 arch_en=models/arch/small.json; arch_de=models/arch/small-de.json
 
 # One cosine cycle of the language in the loop below (its lang, arch_var, train,
