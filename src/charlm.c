@@ -170,6 +170,8 @@ static int finish_training(nk_charlm *lm) {
 }
 
 int nk_charlm_train(const nk_alphabet *a, int order, const char *const *texts, size_t n, nk_charlm **out) {
+    *out = NULL;
+    if (n == 0) return nk_fail(NK_ERR_EMPTY, "language model: no transcripts to train on");
     int K = nk_alphabet_size(a);
     const char **symbols = malloc((size_t)K * sizeof *symbols);
     if (!symbols) return nk_fail(NK_ERR_NOMEM, "language model: out of memory");

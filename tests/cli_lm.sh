@@ -20,6 +20,8 @@ expect lm-both-alphabets 2 'one of --model and --lang' -- $napkit lm --lang en -
 expect lm-no-output 2 '-o OUT\.lm' -- $napkit lm --lang en $tmp/one.tsv
 expect lm-order-range 2 '--order wants an integer in \[1, 10\]' -- $napkit lm --lang en --order 11 $tmp/one.tsv -o $tmp/x.lm
 expect lm-missing-corpus 1 'nope\.tsv' -- $napkit lm --lang en $tmp/nope.tsv -o $tmp/x.lm
+printf 'signal.wav\tthe 3 cats\n' > $tmp/none.tsv
+expect lm-no-transcripts 1 'none\.tsv: no transcripts to train on' -- $napkit lm --lang en $tmp/none.tsv -o $tmp/x.lm
 [ ! -e $tmp/x.lm ]
 check "lm wrote a file after an error" $?
 

@@ -123,6 +123,7 @@ static void test_train_errors(void) {
     CHECK(strstr(nk_last_error(), "text 1") != NULL);
     CHECK(nk_charlm_train(a, 0, texts, 1, &lm) == NK_ERR_ARG);
     CHECK(nk_charlm_train(a, NK_CHARLM_MAX_ORDER + 1, texts, 1, &lm) == NK_ERR_ARG);
+    CHECK(nk_charlm_train(a, 3, texts, 0, &lm) == NK_ERR_EMPTY && lm == NULL); /* nothing to learn from */
     nk_alphabet_free(a);
 }
 

@@ -36,7 +36,7 @@ typedef struct nk_charlm nk_charlm;
 
 /* Trains an order-`order` model on n normalized transcripts over alphabet a
  * (each encoded with nk_alphabet_encode; one that fails is an error naming
- * its index). Seconds for millions of characters. */
+ * its index; none at all is NK_ERR_EMPTY). Seconds for millions of characters. */
 int nk_charlm_train(const nk_alphabet *a, int order, const char *const *texts, size_t n, nk_charlm **out);
 void nk_charlm_free(nk_charlm *lm);
 

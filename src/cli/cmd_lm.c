@@ -75,6 +75,10 @@ int cmd_lm(int argc, char **argv) {
     char **texts = NULL;
     size_t n = 0, bytes = 0;
     for (int i = optind; !rc && i < argc; i++) rc = add_corpus(argv[i], alpha, (size_t)max_u, &texts, &n);
+    if (!rc && n == 0) { /* named here: the library knows no files */
+        nk_fail(NK_ERR_EMPTY, "%s%s: no transcripts to train on", argv[optind], argc - optind > 1 ? " and the rest" : "");
+        rc = cli_fail("lm");
+    }
     nk_charlm *lm = NULL;
     if (!rc && (nk_charlm_train(alpha, order, (const char *const *)texts, n, &lm) || nk_charlm_save(lm, out)))
         rc = cli_fail("lm");
