@@ -55,12 +55,6 @@ echo "- dev CER after each epoch (%, a semicolon between cosine cycles): $(awk '
   } END {print ""}' "$log" | tr -d '%')"
 echo "- how the recipe was chosen, and what the earlier models reached: \`docs/training.md\`"
 echo
-echo "## Results (greedy decoding, no language model)"
-echo
-echo "| test set | result |"
-echo "|---|---|"
-echo "| synthetic dev (held-out speakers and sentences) | $(evaluate "corpora/out/$lang/dev") |"
-echo "| synthetic test (held-out speakers and sentences) | $(evaluate "corpora/out/$lang/test") |"
 describe() {
   case $1 in
     *-heldout.tsv) echo "sentences never trained on (synthetic dev/test sentences), speaker heard in training" ;;
@@ -68,9 +62,21 @@ describe() {
     *-all.tsv) echo "not trained on (its sentences may be among the synthetic training sentences)" ;;
   esac
 }
-for m in "$real"/*-heldout.tsv "$real"/*-speakers.tsv "$real"/*-all.tsv; do
-  [ -e "$m" ] && echo "| real: \`${m#corpora/out/}\`: $(describe "$m") | $(evaluate "$m") |"
-done
+# The results table: synthetic dev and test, then the real test sets, each
+# scored by the command RUN (evaluate, or decoded below) with the set appended.
+results() {
+  local run=$1 m
+  echo "| test set | result |"
+  echo "|---|---|"
+  echo "| synthetic dev (held-out speakers and sentences) | $($run "corpora/out/$lang/dev") |"
+  echo "| synthetic test (held-out speakers and sentences) | $($run "corpora/out/$lang/test") |"
+  for m in "$real"/*-heldout.tsv "$real"/*-speakers.tsv "$real"/*-all.tsv; do
+    if [ -e "$m" ]; then echo "| real: \`${m#corpora/out/}\`: $(describe "$m") | $($run "$m") |"; fi
+  done
+}
+echo "## Results (greedy decoding, no language model)"
+echo
+results evaluate
 echo
 echo "Each held-out synthetic speaker (\`corpora/out/$lang/SPEAKERS.TXT\`):"
 echo
@@ -104,15 +110,9 @@ echo
 echo "An order-8 character LM (\`napkit lm --model models/$lang.safetensors --order 8"
 echo "corpora/out/$lang/train\`: the synthetic training transcripts only), beam 16; LM weight $weight and"
 echo "bonus $bonus per character, the best on synthetic dev of weights 0.5, 0.8, 1.2 × bonuses 0, 0.5, 1,"
-echo "1.5 (\`docs/decoding.md\`):"
+echo "1.5, so the dev row is the one they were tuned on (\`docs/decoding.md\`):"
 echo
-echo "| test set | result |"
-echo "|---|---|"
-echo "| synthetic dev (tuned on) | $(decoded "corpora/out/$lang/dev") |"
-echo "| synthetic test | $(decoded "corpora/out/$lang/test") |"
-for m in "$real"/*-heldout.tsv "$real"/*-speakers.tsv "$real"/*-all.tsv; do
-  [ -e "$m" ] && echo "| real: \`${m#corpora/out/}\` | $(decoded "$m") |"
-done
+results decoded
 echo
 echo "## Alignment"
 echo
